@@ -1,0 +1,61 @@
+"""Mini-portail des aides: create_app() builds the Flask application.
+
+Run the demonstration with `make run`; serve in production with
+`waitress-serve --host H --port P --call app:create_app`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from portail import db, layout, security
+
+
+def _load_or_create_secret_key(instance_path: str) -> str:
+    """Read the instance's secret key, generating it once (mode 0600) on first start."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Application factory: configuration, database, blueprints, security headers."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        DATABASE=str(Path(app.instance_path) / "portail.sqlite3"),
+        EXTRA_API_BASE_URLS=[],
+        MAX_CONTENT_LENGTH=256 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # CSRF token tied to the session, not to a clock
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("PORTAIL")
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _load_or_create_secret_key(app.instance_path)
+
+    db.init_app(app)
+    security.init_app(app)
+    layout.init_app(app)
+
+    from portail import admin, auth, deposit, health, journal_views
+
+    app.register_blueprint(deposit.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(journal_views.bp)
+
+    seeded = db.prepare_database(app)
+    auth.init_app(app, demo_seeded=seeded)
+    return app

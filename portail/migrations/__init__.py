@@ -1,0 +1,6 @@
+"""Named migrations, one module each: `mNNNN_what.py` with `up(db)`.
+
+Numbering bands keep parallel work apart: 0001-0099 core (settings, deposits),
+0100-0199 admin and authentication, 0200-0299 API calls (journal, cache, rate budget).
+A migration is never edited once landed; a change is a new migration.
+"""
