@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from portail.labels import FIELD_LABELS
+
 HTMX_FILE = "htmx-2.0.11.min.js"
 
 
@@ -19,4 +21,23 @@ def init_app(app: Flask) -> None:
             # Called by base.html only: pages that never render it pay nothing.
             return settings.load(get_db()).demo
 
-        return {"demo_mode": demo_mode, "htmx_file": HTMX_FILE}
+        return {"demo_mode": demo_mode, "htmx_file": HTMX_FILE, "labels": FIELD_LABELS}
+
+    app.add_template_filter(siret_fr)
+    app.add_template_filter(date_fr)
+
+
+def siret_fr(value: str | None) -> str:
+    """Group a SIRET the way INSEE prints it: 123 456 789 00012."""
+    value = value or ""
+    if len(value) == 14 and value.isdigit():
+        return f"{value[:3]} {value[3:6]} {value[6:9]} {value[9:]}"
+    return value
+
+
+def date_fr(value: str | None) -> str:
+    """YYYY-MM-DD (or an ISO timestamp) as DD/MM/YYYY; anything else unchanged."""
+    value = value or ""
+    if len(value) >= 10 and value[4] == "-" and value[7] == "-":
+        return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
+    return value

@@ -12,7 +12,7 @@ import importlib
 import pkgutil
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
@@ -22,7 +22,7 @@ BUSY_TIMEOUT_MS = 10_000
 
 def utcnow() -> str:
     """Current UTC time as ISO 8601 with seconds, the format stored in every table."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:

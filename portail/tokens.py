@@ -13,7 +13,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 class NotAJwt(ValueError):
@@ -41,7 +41,7 @@ class TokenInfo:
         """Whole days until expiry (negative once expired), None without an exp claim."""
         if self.expires_at is None:
             return None
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         return int((self.expires_at - now).total_seconds() // 86400)
 
 
@@ -65,7 +65,7 @@ def token_info(token: str) -> TokenInfo:
     claims = decode_claims(token)
     exp = claims.get("exp")
     expires_at = (
-        datetime.fromtimestamp(exp, timezone.utc)
+        datetime.fromtimestamp(exp, UTC)
         if isinstance(exp, (int, float)) and not isinstance(exp, bool)
         else None
     )

@@ -1,0 +1,146 @@
+"""End to end in Debian's Chromium: typing, pasting, editing and filing, with and without JS."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from portail import sandbox, settings, store
+
+CHROMIUM = Path("/usr/bin/chromium")
+HEAD_OFFICE = "99912340900016"
+ASSOCIATION = "89967895700015"
+
+pytestmark = pytest.mark.browser
+
+if not CHROMIUM.exists() and not os.environ.get("CI"):
+    pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture
+def upstream(app):
+    """The sandbox over loopback HTTP, so the test counts the calls the API receives."""
+    with sandbox.LoopbackSandbox() as server:
+        db = store.connect(app.config["DATABASE"])
+        settings.save(db, {"api_url": server.url}, actor="test")
+        db.conn.close()
+        yield server
+
+
+@pytest.fixture
+def base_url(app):
+    """The portal served by waitress on an ephemeral loopback port."""
+    import waitress
+
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def establishment_calls(server, siret):
+    return [seen for seen in server.requests_seen if seen[1].endswith(f"/diffusibles/{siret}")]
+
+
+def fill_applicant(page):
+    page.fill("#f-representant_nom", "Martin")
+    page.fill("#f-representant_prenom", "Paul")
+    page.fill("#f-representant_qualite", "Gérant")
+    page.fill("#f-email", "paul.martin@example.org")
+    page.fill("#f-intitule_projet", "Rénovation de l'atelier")
+    page.fill("#f-description_projet", "Remplacement de la toiture de l'atelier.")
+    page.fill("#f-montant_demande", "12 500")
+    page.check("#f-consentement")
+
+
+def test_typing_key_by_key_fills_the_form_with_one_upstream_call(browser, base_url, upstream):
+    page = browser.new_page()
+    page.goto(f"{base_url}/demande")
+    siret_input = page.locator("#f-siret")
+    siret_input.click()
+    # Irregular typing speed: fast bursts and pauses longer than the htmx delay.
+    for index, char in enumerate("999 123 409 00016"):
+        siret_input.press_sequentially(char, delay=0)
+        page.wait_for_timeout(350 if index in (3, 7) else 40)
+    expect(page.locator("#f-adresse_numero")).to_have_value("22 bis")
+    assert page.input_value("#f-commune") == "PARIS"
+    assert page.input_value("#f-siret") == "999 123 409 00016"  # caret and value untouched
+    expect(siret_input).to_be_focused()
+    expect(page.locator("#siret-status")).to_contain_text("Informations publiques trouvées")
+    page.wait_for_timeout(500)  # any late duplicate request would have arrived by now
+    assert len(establishment_calls(upstream, HEAD_OFFICE)) == 1
+
+
+def test_paste_spaced_siret_edit_a_field_and_file(browser, base_url, upstream):
+    page = browser.new_page()
+    page.goto(f"{base_url}/demande")
+    page.focus("#f-siret")
+    page.keyboard.insert_text("899\u00a0678\u00a0957\u00a000015")  # like a paste from a PDF
+    expect(page.locator("#f-rna")).to_have_value("W999000417")
+    assert page.input_value("#f-forme_juridique") == "Association déclarée"
+    page.fill("#f-raison_sociale", "Nom corrigé à la main")
+    fill_applicant(page)
+    page.click("text=Déposer ma demande")
+    page.wait_for_url(re.compile(r".*/demande/AIDE-\d{4}-[0-9A-Z-]+/recu$"))
+    receipt = page.inner_text("main")
+    assert "Votre demande a bien été déposée" in receipt
+    assert "Nom corrigé à la main" in receipt
+    assert "modifié par vous après pré-remplissage" in receipt
+    assert "W999000417" in receipt
+    assert len(establishment_calls(upstream, ASSOCIATION)) == 1
+
+
+def test_invalid_siret_shows_why_without_calling_the_api(browser, base_url, upstream):
+    page = browser.new_page()
+    page.goto(f"{base_url}/demande")
+    page.fill("#f-siret", "999 123 409 00017")
+    expect(page.locator("#siret-status")).to_contain_text("clé de contrôle")
+    assert upstream.requests_seen == []
+
+
+def test_without_javascript_prefill_button_and_filing_work(browser, base_url, upstream):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{base_url}/demande")
+    page.fill("#f-intitule_projet", "Saisi avant le pré-remplissage")
+    page.fill("#f-siret", "999 123 409 00016")
+    page.click("text=Pré-remplir")
+    page.wait_for_url(re.compile(r".*/demande/tiers\?.*"))
+    assert page.input_value("#f-adresse_numero") == "22 bis"
+    assert page.input_value("#f-intitule_projet") == "Saisi avant le pré-remplissage"
+    fill_applicant(page)
+    page.fill("#f-montant_demande", "0")
+    page.click("text=Déposer ma demande")
+    assert "supérieur à zéro" in page.inner_text(".error-summary")
+    assert page.input_value("#f-adresse_numero") == "22 bis"  # nothing lost on a 422
+    page.fill("#f-montant_demande", "800")
+    page.click("text=Déposer ma demande")
+    page.wait_for_url(re.compile(r".*/recu$"))
+    assert "Votre demande a bien été déposée" in page.inner_text("main")
+    context.close()

@@ -1,0 +1,170 @@
+"""Filing a deposit: validation, kept values, the receipt. No API needed for any of it."""
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from forms.deposit import parse_amount
+from portail import deposits, settings
+
+VALID_SIRET = "73282932000074"
+
+
+def csrf_token(client, path="/demande"):
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def complete_form(token, **overrides):
+    values = {
+        "csrf_token": token,
+        "siret": "732 829 320 00074",
+        "raison_sociale": "Les Jardins Partagés",
+        "forme_juridique": "Association déclarée",
+        "adresse_numero": "4 ter",
+        "adresse_voie": "RUE DES LILAS",
+        "code_postal": "35000",
+        "commune": "RENNES",
+        "pays": "France",
+        "representant_nom": "Durand",
+        "representant_prenom": "Élise",
+        "representant_qualite": "Présidente",
+        "email": "elise.durand@example.org",
+        "telephone": "02 99 00 00 00",
+        "intitule_projet": "Jardin pédagogique",
+        "description_projet": "Un jardin ouvert aux écoles du quartier.",
+        "montant_demande": "1 500,50 €",
+        "consentement": "y",
+    }
+    values.update(overrides)
+    return values
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("1500", Decimal("1500")),
+        ("1 500,50 €", Decimal("1500.50")),
+        ("1\u202f500,5", Decimal("1500.5")),
+        ("1.500,50", Decimal("1500.50")),
+        ("1500.25", Decimal("1500.25")),
+        ("12,345", None),
+        ("abc", None),
+        ("", None),
+        ("-10", None),
+    ],
+)
+def test_amounts_are_read_the_french_way(typed, expected):
+    assert parse_amount(typed) == expected
+
+
+def test_home_redirects_to_the_form(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/demande")
+
+
+def test_form_has_every_contract_field(client):
+    page = client.get("/demande").get_data(as_text=True)
+    for name in (
+        "siret raison_sociale sigle enseigne forme_juridique code_naf libelle_naf tranche_effectif "
+        "date_creation siege_social siret_siege etat_administratif adresse_numero adresse_voie "
+        "adresse_complement code_postal commune pays rna objet_association representant_nom "
+        "representant_prenom representant_qualite email telephone intitule_projet "
+        "description_projet montant_demande consentement"
+    ).split():
+        assert f'name="{name}"' in page, name
+    # No maxlength trap on the SIRET: a pasted "123 456 789 00012" is 17 characters long.
+    siret_input = re.search(r'<input[^>]*name="siret"[^>]*>', page, re.S).group(0)
+    assert "maxlength" not in siret_input
+    assert 'aria-live="polite"' in page
+
+
+def test_valid_deposit_is_filed_once_and_redirects_to_the_receipt(client, db):
+    response = client.post("/demande", data=complete_form(csrf_token(client)))
+    assert response.status_code == 303
+    receipt_url = response.headers["Location"]
+    ref = re.search(r"/demande/(AIDE-\d{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})/recu", receipt_url)
+    assert ref, receipt_url
+    rows = list(db.query("SELECT * FROM deposits"))
+    assert len(rows) == 1
+    assert rows[0]["siret"] == VALID_SIRET  # stored normalised
+    assert rows[0]["montant_demande_cents"] == 150050
+    receipt = client.get(receipt_url)
+    assert receipt.status_code == 200
+    text = receipt.get_data(as_text=True)
+    assert ref.group(1) in text
+    assert "Jardin pédagogique" in text and "732 829 320 00074" in text
+    assert receipt.headers["Cache-Control"] == "no-store"
+
+
+def test_receipt_of_an_unknown_reference_is_not_found(client):
+    assert client.get("/demande/AIDE-2026-0000-0000-0000/recu").status_code == 404
+
+
+def test_references_are_unguessable_and_distinct():
+    refs = {deposits.new_reference() for _ in range(2000)}
+    assert len(refs) == 2000
+    assert all(
+        re.fullmatch(r"AIDE-\d{4}-[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){2}", r)
+        for r in refs
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "message"),
+    [
+        ("siret", "732 829 320", "SIREN"),
+        ("siret", "73282932000075", "clé de contrôle"),
+        ("email", "elise.durand@", "adresse électronique valide"),
+        ("montant_demande", "0", "supérieur à zéro"),
+        ("montant_demande", "beaucoup", "montant en euros"),
+        ("raison_sociale", "", "obligatoire"),
+        ("code_postal", "3500", "5 chiffres"),
+        ("consentement", "", "accepter"),
+    ],
+)
+def test_invalid_field_gives_422_with_message_and_every_value_kept(
+    client, db, field, typed, message
+):
+    data = complete_form(csrf_token(client), **{field: typed})
+    if not typed:
+        data.pop(field)
+    response = client.post("/demande", data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert 'aria-invalid="true"' in page
+    for kept in (
+        "Jardin pédagogique",
+        "Un jardin ouvert aux écoles du quartier.",
+        "Élise",
+        "4 ter",
+    ):
+        assert kept in page
+    assert db["deposits"].count == 0
+
+
+def test_foreign_address_needs_no_french_postcode(client, db):
+    data = complete_form(csrf_token(client), pays="Belgique", code_postal="", commune="LIÈGE")
+    assert client.post("/demande", data=data).status_code == 303
+
+
+def test_post_without_csrf_token_is_refused_and_keeps_values(client, db):
+    data = complete_form("forged")
+    response = client.post("/demande", data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Votre session a expiré" in page
+    assert "Jardin pédagogique" in page
+    assert db["deposits"].count == 0
+
+
+def test_feature_off_gives_a_plain_manual_form(client, db):
+    settings.save(db, {"enabled": False}, actor="test")
+    page = client.get("/demande").get_data(as_text=True)
+    assert "hx-get" not in page
+    assert "Pré-remplir" not in page
+    # Filing still works without any lookup.
+    assert client.post("/demande", data=complete_form(csrf_token(client))).status_code == 303
