@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portail import db, layout, security
 
@@ -36,6 +37,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # CSRF token tied to the session, not to a clock
+        # Set PORTAIL_SESSION_COOKIE_SECURE=true behind HTTPS; left off so the local
+        # demonstration works over plain http://127.0.0.1.
+        SESSION_COOKIE_SECURE=False,
+        # Number of reverse proxies in front (X-Forwarded-For/Proto are trusted that deep),
+        # so that per-IP login throttling sees the client's address, not the proxy's.
+        TRUSTED_PROXIES=0,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("PORTAIL")
@@ -43,6 +50,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _load_or_create_secret_key(app.instance_path)
+
+    if app.config["TRUSTED_PROXIES"]:
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
     security.init_app(app)

@@ -60,6 +60,12 @@ def load(db: sqlite_utils.Database) -> Settings:
     )
 
 
+def changed_at(db: sqlite_utils.Database, key: str) -> str | None:
+    """When a setting was last changed (UTC ISO), None if it was never set."""
+    rows = list(db.query("SELECT updated_at FROM settings WHERE key = ?", [key]))
+    return rows[0]["updated_at"] if rows else None
+
+
 def save(db: sqlite_utils.Database, changes: dict[str, str | bool], actor: str) -> list[str]:
     """Store the given settings (already validated); return the keys that actually changed."""
     current = {row["key"]: row["value"] for row in db.query("SELECT key, value FROM settings")}

@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import re
-import threading
-from pathlib import Path
 
 import pytest
 
 from portail import sandbox, settings, store
+from tests import browser_support
 
-CHROMIUM = Path("/usr/bin/chromium")
 HEAD_OFFICE = "99912340900016"
 ASSOCIATION = "89967895700015"
 
 pytestmark = pytest.mark.browser
+browser_support.require_chromium()
 
-if not CHROMIUM.exists() and not os.environ.get("CI"):
-    pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from playwright.sync_api import expect  # noqa: E402  (after the Chromium check on purpose)
 
 
 @pytest.fixture
@@ -47,21 +31,14 @@ def upstream(app):
 @pytest.fixture
 def base_url(app):
     """The portal served by waitress on an ephemeral loopback port."""
-    import waitress
-
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    with browser_support.live_server(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with browser_support.browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 def establishment_calls(server, siret):

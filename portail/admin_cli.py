@@ -1,0 +1,165 @@
+"""CLI groups `admin` (create, set-password) and `settings` (show, set).
+
+`settings set` applies the same validation as the settings page and journals the change with
+the actor "cli". Changing the API host from the command line clears the saved token (there is
+no second field to retype it in): it is never sent to a host it was not entered for.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from portail import admin_settings, auth_accounts, auth_passwords, settings
+from portail.db import get_db
+
+admin_group = AppGroup("admin", help="Comptes administrateurs.")
+settings_group = AppGroup("settings", help="Paramètres de l'assistance API Entreprise.")
+
+CLI_ACTOR = "cli"
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        line = sys.stdin.readline()
+        # Only the line break is removed: spaces may belong to a passphrase.
+        return line.rstrip("\r\n")
+    return click.prompt(
+        "Mot de passe (12 caractères au moins ; une phrase de passe convient)",
+        hide_input=True,
+        confirmation_prompt="Confirmez le mot de passe",
+        err=True,
+    )
+
+
+def _params():
+    from portail.auth import password_params
+
+    return password_params(current_app)
+
+
+@admin_group.command("create")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Lire le mot de passe sur l'entrée standard.")
+def admin_create(name: str, password_stdin: bool) -> None:
+    """Create an admin account (prompts twice for the password)."""
+    db = get_db()
+    try:
+        auth_accounts.validate_username(name)
+        if auth_accounts.find(db, name.strip()):
+            raise auth_accounts.AccountError(f"Un administrateur « {name.strip()} » existe déjà.")
+        password = _read_password(password_stdin)
+        admin = auth_accounts.create(db, name, password, _params(), actor=CLI_ACTOR)
+    except (auth_accounts.AccountError, auth_passwords.WeakPassword) as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Administrateur « {admin.username} » créé.")
+
+
+@admin_group.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Lire le mot de passe sur l'entrée standard.")
+def admin_set_password(name: str, password_stdin: bool) -> None:
+    """Change an admin's password and end all of that admin's sessions."""
+    db = get_db()
+    try:
+        if auth_accounts.find(db, name.strip()) is None:
+            raise auth_accounts.AccountError(f"Aucun administrateur « {name.strip()} ».")
+        password = _read_password(password_stdin)
+        ended = auth_accounts.set_password(db, name, password, _params(), actor=CLI_ACTOR)
+    except (auth_accounts.AccountError, auth_passwords.WeakPassword) as error:
+        raise click.ClickException(error.message) from None
+    click.echo(
+        f"Mot de passe de « {name.strip()} » changé ; {ended} session(s) ouverte(s) fermée(s)."
+    )
+
+
+@settings_group.command("show")
+def settings_show() -> None:
+    """Print the settings; the token is masked (last 4 characters, expiry, scopes)."""
+    db = get_db()
+    current = settings.load(db)
+    extra = current_app.config.get("EXTRA_API_BASE_URLS") or []
+    state = admin_settings.token_state(current.token)
+    click.echo(f"enabled          {'on' if current.enabled else 'off'}")
+    click.echo(f"recipient_siret  {current.recipient_siret or '(vide)'}")
+    click.echo(f"context          {current.context}")
+    click.echo(
+        f"api_url          {current.api_url} ({admin_settings.url_label(current.api_url, extra)})"
+    )
+    if not state.present:
+        click.echo("token            (aucun)")
+    elif not state.readable:
+        click.echo(f"token            …{state.last4} (illisible : ce n'est pas un JWT)")
+    else:
+        click.echo(f"token            …{state.last4}, {state.expiry_text}")
+        click.echo(f"  droits         {', '.join(state.scopes) or '(aucun)'}")
+        for label, allowed in state.features:
+            click.echo(f"  {'[x]' if allowed else '[ ]'} {label}")
+    click.echo(
+        "Pré-remplissage pour les demandeurs : "
+        + ("disponible" if current.prefill_available else "indisponible")
+        + (" (mode démonstration : bac à sable intégré)" if current.demo else "")
+    )
+
+
+@settings_group.command("set")
+@click.argument("key", type=click.Choice(settings.KEYS))
+@click.argument("value")
+def settings_set(key: str, value: str) -> None:
+    """Set one setting; VALUE `-` reads it from standard input (advised for the token)."""
+    if value == "-":
+        value = sys.stdin.read().strip()
+    elif key == "token":
+        click.echo(
+            "Conseil : « settings set token - » lit le jeton sur l'entrée standard, sans le "
+            "laisser dans l'historique du shell ni dans la liste des processus.",
+            err=True,
+        )
+    db = get_db()
+    current = settings.load(db)
+    extra = current_app.config.get("EXTRA_API_BASE_URLS") or []
+    changes: dict[str, str | bool] = {}
+    try:
+        if key == "enabled":
+            changes["enabled"] = admin_settings.parse_enabled(value)
+        elif key == "recipient_siret":
+            changes["recipient_siret"] = admin_settings.validate_recipient(value)
+        elif key == "context":
+            changes["context"] = admin_settings.validate_context(value)
+        elif key == "token":
+            changes["token"], _info = admin_settings.validate_token(value)
+        elif key == "api_url":
+            url = admin_settings.validate_api_url(value, extra)
+            changes["api_url"] = url
+            if current.token and admin_settings.host_changed(current.api_url, url):
+                changes["token"] = ""
+    except admin_settings.SettingError as error:
+        raise click.ClickException(error.message) from None
+    changed = admin_settings.apply_changes(db, changes, CLI_ACTOR)
+    if not changed:
+        click.echo(f"{key} : inchangé.")
+        return
+    click.echo(f"{key} : enregistré.")
+    if key == "api_url" and "token" in changed:
+        click.echo(
+            "Le jeton enregistré a été effacé : il ne doit pas partir vers un autre hôte que "
+            "celui pour lequel il a été saisi. Enregistrez le jeton de cet environnement avec "
+            "« flask --app app settings set token - ».",
+            err=True,
+        )
+    saved = settings.load(db)
+    if saved.enabled and not saved.prefill_available:
+        click.echo(
+            "Attention : l'assistance est activée mais des paramètres manquent ; les "
+            "demandeurs remplissent à la main en attendant.",
+            err=True,
+        )
+
+
+def init_app(app: Flask) -> None:
+    """Register the `admin` and `settings` command groups."""
+    app.cli.add_command(admin_group)
+    app.cli.add_command(settings_group)

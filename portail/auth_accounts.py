@@ -1,0 +1,172 @@
+"""Admin accounts and the admin event journal (logins, logouts, password changes, access).
+
+Accounts are created from the command line only: there is no default account and no
+first-visitor setup page, so a freshly installed portal cannot be claimed by whoever finds it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from portail import auth_passwords, auth_sessions
+from portail.store import immediate, utcnow
+
+USERNAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+
+
+class AccountError(ValueError):
+    """An account operation refused, with a French message."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Admin:
+    """An admin account (never carries the password hash outside this module)."""
+
+    id: int
+    username: str
+
+
+def validate_username(username: str) -> str:
+    """Return the username if acceptable, else raise AccountError."""
+    username = unicodedata.normalize("NFC", (username or "").strip())
+    if not USERNAME_RE.fullmatch(username):
+        raise AccountError(
+            "L'identifiant doit compter de 1 à 64 caractères : lettres sans accent, chiffres, "
+            "points, tirets, arobases ou soulignés, en commençant par une lettre ou un chiffre."
+        )
+    return username
+
+
+def find(db: sqlite_utils.Database, username: str) -> Admin | None:
+    """The admin with this username (case-insensitive), or None."""
+    rows = list(db.query("SELECT id, username FROM admins WHERE username = ?", [username]))
+    return Admin(id=rows[0]["id"], username=rows[0]["username"]) if rows else None
+
+
+def count(db: sqlite_utils.Database) -> int:
+    """Number of admin accounts."""
+    return db["admins"].count
+
+
+def create(
+    db: sqlite_utils.Database,
+    username: str,
+    password: str,
+    params: auth_passwords.ScryptParams,
+    actor: str = "cli",
+) -> Admin:
+    """Create an admin; raise AccountError or WeakPassword with a French message."""
+    username = validate_username(username)
+    auth_passwords.check_policy(password, username)
+    if find(db, username):
+        raise AccountError(f"Un administrateur « {username} » existe déjà.")
+    password_hash = auth_passwords.hash_password(password, params)
+    moment = utcnow()
+    with immediate(db):
+        admin_id = (
+            db["admins"]
+            .insert(
+                {
+                    "username": username,
+                    "password_hash": password_hash,
+                    "created_at": moment,
+                    "password_changed_at": moment,
+                }
+            )
+            .last_pk
+        )
+        record_event(db, "admin_created", username=username, admin_id=admin_id, detail=actor)
+    return Admin(id=admin_id, username=username)
+
+
+def set_password(
+    db: sqlite_utils.Database,
+    username: str,
+    password: str,
+    params: auth_passwords.ScryptParams,
+    actor: str = "cli",
+) -> int:
+    """Change a password and end every session of that admin; return sessions ended."""
+    admin = find(db, (username or "").strip())
+    if admin is None:
+        raise AccountError(f"Aucun administrateur « {username} ».")
+    auth_passwords.check_policy(password, admin.username)
+    password_hash = auth_passwords.hash_password(password, params)
+    with immediate(db):
+        db.execute(
+            "UPDATE admins SET password_hash = ?, password_changed_at = ? WHERE id = ?",
+            [password_hash, utcnow(), admin.id],
+        )
+        ended = auth_sessions.end_all_for(db, admin.id)
+        record_event(
+            db, "password_changed", username=admin.username, admin_id=admin.id, detail=actor
+        )
+    return ended
+
+
+def authenticate(
+    db: sqlite_utils.Database,
+    username: str,
+    password: str,
+    params: auth_passwords.ScryptParams,
+) -> Admin | None:
+    """The admin if username and password match, else None (same cost either way)."""
+    rows = list(
+        db.query(
+            "SELECT id, username, password_hash FROM admins WHERE username = ?",
+            [(username or "").strip()],
+        )
+    )
+    if not rows:
+        auth_passwords.burn_time(password, params)
+        return None
+    row = rows[0]
+    if not auth_passwords.verify_password(password, row["password_hash"]):
+        return None
+    if auth_passwords.needs_rehash(row["password_hash"], params):
+        # The cost was raised since this password was set: upgrade while we hold it.
+        new_hash = auth_passwords.hash_password(password, params)
+        with immediate(db):
+            db.execute("UPDATE admins SET password_hash = ? WHERE id = ?", [new_hash, row["id"]])
+    with immediate(db):
+        db.execute("UPDATE admins SET last_login_at = ? WHERE id = ?", [utcnow(), row["id"]])
+    return Admin(id=row["id"], username=row["username"])
+
+
+def record_event(
+    db: sqlite_utils.Database,
+    event: str,
+    *,
+    username: str | None = None,
+    admin_id: int | None = None,
+    ip: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Append one row to the admin event journal."""
+    with immediate(db):
+        db["admin_events"].insert(
+            {
+                "at": utcnow(),
+                "event": event,
+                # What was typed in the username field, bounded: never the password.
+                "username": (username or "")[:64] or None,
+                "admin_id": admin_id,
+                "ip": ip,
+                "detail": detail,
+            }
+        )
+
+
+def recent_events(db: sqlite_utils.Database, limit: int = 10) -> list[dict]:
+    """The latest admin events, newest first."""
+    return list(
+        db.query("SELECT * FROM admin_events ORDER BY id DESC LIMIT ?", [limit])  # noqa: S608
+    )

@@ -1,0 +1,70 @@
+"""Browser test support: the real portal served by waitress, and Debian's Chromium.
+
+Reusable by any browser test:
+
+    with live_server(app) as base_url, browser() as chromium:
+        page = chromium.new_page()
+        page.goto(base_url + "/demande")
+
+Chromium is Debian's `/usr/bin/chromium`; Playwright never downloads a browser here. Without
+it, tests skip locally but fail in CI (env CI set), where the browser must be present.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def require_chromium() -> None:
+    """Skip without Chromium, except in CI where its absence is a failure."""
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing: browser tests must run in CI")
+    pytest.skip(f"Debian's Chromium ({CHROMIUM}) is not installed", allow_module_level=True)
+
+
+@contextmanager
+def live_server(app) -> Iterator[str]:
+    """Serve the app with waitress on 127.0.0.1 (ephemeral port); yield its base URL."""
+    import waitress
+
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, name="waitress-test", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+@contextmanager
+def browser() -> Iterator[object]:
+    """Launch Debian's Chromium through Playwright's sync API; yield the Browser."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

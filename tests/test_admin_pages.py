@@ -1,0 +1,202 @@
+"""Dashboard, deposits list and detail, and the DataPass guide."""
+
+from __future__ import annotations
+
+import html
+import re
+from decimal import Decimal
+
+import pytest
+
+from portail import deposits, journal, settings
+from tests.admin_helpers import AuthActions, make_app
+
+
+def text(response) -> str:
+    """The response body with HTML entities decoded and whitespace collapsed."""
+    return re.sub(r"[ \t\r\n]+", " ", html.unescape(response.get_data(as_text=True)))
+
+
+@pytest.fixture
+def app(tmp_path):
+    """The portal with a cheap password hash."""
+    return make_app(tmp_path)
+
+
+@pytest.fixture
+def auth(app, client):
+    """Alice, logged in."""
+    actions = AuthActions(app, client)
+    actions.create_admin()
+    assert actions.login().status_code == 303
+    return actions
+
+
+def file(db, number: int, **values) -> str:
+    base = {
+        "siret": "73282932000074",
+        "raison_sociale": f"Association n° {number}",
+        "intitule_projet": f"Projet {number}",
+        "email": "contact@example.org",
+    }
+    base.update(values)
+    return deposits.file_deposit(db, base, Decimal("1234.5"), None).ref
+
+
+# -- dashboard --------------------------------------------------------------------------
+
+
+def test_dashboard_shows_feature_token_calls_and_deposits(auth, client, db):
+    file(db, 1)
+    journal.record_call(
+        db,
+        route="/v4/insee/sirene/etablissements/diffusibles/{siret}",
+        target="73282932000074",
+        object_="x",
+        actor=None,
+        status=200,
+        error_code=None,
+        duration_ms=10,
+        request_id="req-ok",
+    )
+    journal.record_call(
+        db,
+        route="/v4/insee/sirene/etablissements/diffusibles/{siret}",
+        target="73282932000074",
+        object_="x",
+        actor=None,
+        status=503,
+        error_code="00503",
+        duration_ms=10,
+        request_id="req-ko",
+        kind="unavailable",
+    )
+    page = text(client.get("/admin/"))
+    assert "Activée" in page and "Mode démonstration" in page
+    assert "Jeton d'accès" in page and "se termine par" in page and "expire le" in page
+    assert "Dernier succès" in page and "Dernier échec" in page
+    assert "HTTP 503" in page and "req-ko" in page
+    assert "1 demande déposée" in page and 'href="/admin/demandes"' in page
+    assert "Connexion réussie" in page  # alice's login in the recent activity
+
+
+def test_dashboard_when_feature_is_off(auth, app, client, db):
+    settings.save(db, {"enabled": False}, actor="test")
+    page = text(client.get("/admin/"))
+    assert "Désactivée" in page and "entièrement manuel" in page
+
+
+def test_dashboard_when_enabled_without_token(auth, client, db):
+    settings.save(db, {"token": ""}, actor="test")
+    page = text(client.get("/admin/"))
+    assert "Activée mais incomplète" in page and "Aucun jeton enregistré" in page
+    assert 'class="token-banner warning"' in page
+
+
+# -- deposits ---------------------------------------------------------------------------
+
+
+def test_deposits_list_is_paginated_by_50(auth, client, db):
+    for number in range(120):
+        file(db, number)
+    first = text(client.get("/admin/demandes"))
+    assert "120 demandes au total, page 1 sur 3" in first
+    assert first.count('href="/admin/demandes/AIDE-') == 50
+    assert "Page suivante" in first and "Page précédente" not in first
+    last = text(client.get("/admin/demandes?page=3"))
+    assert last.count('href="/admin/demandes/AIDE-') == 20
+    assert "Page précédente" in last and "Page suivante" not in last
+    assert text(client.get("/admin/demandes?page=99")).count("/admin/demandes/AIDE-") == 20
+    assert client.get("/admin/demandes?page=abc").status_code == 200
+
+
+def test_deposits_list_columns(auth, client, db):
+    ref = file(db, 7)
+    page = text(client.get("/admin/demandes"))
+    assert ref in page
+    assert "732 829 320 00074" in page
+    assert "Association n° 7" in page and "Projet 7" in page
+    assert "1\u202f234,50\u00a0€" in page
+
+
+def test_deposit_detail_shows_values_prefilled_and_changed_fields_and_snapshot(auth, client, db):
+    values = {
+        "siret": "73282932000074",
+        "raison_sociale": "Les Jardins Partagés (nouveau nom)",
+        "commune": "RENNES",
+        "email": "elise@example.org",
+        "intitule_projet": "Jardin",
+    }
+    snapshot = {
+        "payload": {"etablissement": {"data": {"siret": "73282932000074"}}},
+        "prefilled": {
+            "siret": "73282932000074",
+            "raison_sociale": "LES JARDINS PARTAGES",
+            "commune": "RENNES",
+        },
+    }
+    ref = deposits.file_deposit(db, values, Decimal("500"), snapshot).ref
+    response = client.get(f"/admin/demandes/{ref}")
+    page = text(response)
+    assert response.status_code == 200
+    assert "Les Jardins Partagés (nouveau nom)" in page
+    assert "Modifié par le demandeur" in page and "Valeur proposée : LES JARDINS PARTAGES" in page
+    assert page.count("Pré-rempli</span>") == 2  # siret and commune, unchanged
+    assert "elise@example.org" in page
+    assert "3 champs pré-remplis depuis API Entreprise, dont 1 modifié" in page
+    assert '"siret": "73282932000074"' in page  # the snapshot
+    viewed = list(db.query("SELECT * FROM admin_events WHERE event = 'deposit_viewed'"))
+    assert viewed and viewed[0]["detail"] == ref and viewed[0]["username"] == "alice"
+
+
+def test_deposit_without_prefill(auth, client, db):
+    ref = file(db, 1)
+    page = text(client.get(f"/admin/demandes/{ref}"))
+    assert "Aucun champ pré-rempli" in page
+    assert "la demande a été remplie sans pré-remplissage" in page
+
+
+def test_unknown_deposit_is_404(auth, client):
+    assert client.get("/admin/demandes/AIDE-2026-XXXX-XXXX-XXXX").status_code == 404
+
+
+def test_deposits_require_login(app):
+    client = app.test_client()
+    assert client.get("/admin/demandes").status_code == 303
+    assert client.get("/admin/demandes/AIDE-2026-XXXX-XXXX-XXXX").status_code == 303
+
+
+# -- guide ------------------------------------------------------------------------------
+
+
+def test_guide_walks_through_the_habilitation(client):
+    response = client.get("/admin/guide-jeton")
+    page = text(response)
+    assert response.status_code == 200
+    assert "Obtenir et renouveler le jeton" in page
+    assert "DataPass" in page and "SIRET de votre organisation" in page
+    assert "décret n° 2019-31 du 18 janvier 2019" in page
+    assert 'href="https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000038029589"' in page
+    assert "agents instructeurs" in page and "36 mois" in page
+    assert "protection des données" in page
+    assert "contact technique" in page and "contact métier" in page
+    assert "tableau de bord de votre" in page
+    assert "nouvelle demande" in page and "Jeton d'accès" in page
+
+
+def test_guide_is_linked_from_settings_and_banner(auth, client, db):
+    from portail.tokens import mint_token
+
+    settings.save(db, {"token": mint_token(["open_data"], expires_in=10 * 86400)}, actor="t")
+    page = text(client.get("/admin/parametres"))
+    banner = re.search(r'<section class="token-banner.*?</section>', page, re.S).group(0)
+    assert 'href="/admin/guide-jeton"' in banner
+    assert page.count('href="/admin/guide-jeton"') >= 3  # nav, banner, page text
+
+
+def test_snapshot_json_is_escaped(auth, client, db):
+    snapshot = {"payload": {"x": "<script>alert(1)</script>"}, "prefilled": {}}
+    ref = deposits.file_deposit(db, {"siret": "1"}, Decimal("1"), snapshot).ref
+    raw = client.get(f"/admin/demandes/{ref}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in raw
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in raw
