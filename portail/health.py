@@ -1,11 +1,58 @@
-"""/healthz: database and API state, no secret."""
+"""/healthz: database and API state for operators and load balancers, with no secret.
+
+Reports whether the feature is on, whether the portal runs on its demonstration sandbox,
+the circuit breaker's state and the time of the last successful API call. Never the token,
+the recipient SIRET or any answer. Cheap by design (three indexed reads): monitoring may
+poll it often.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
 
 from flask import Blueprint, jsonify
 
 bp = Blueprint("health", __name__)
+logger = logging.getLogger(__name__)
 
 
 @bp.get("/healthz")
 def healthz():
-    """Liveness for operators and load balancers."""
-    return jsonify({"status": "ok"})
+    """JSON health report; 503 when the database cannot be read."""
+    from portail import circuit, journal, settings
+    from portail.db import get_db
+    from portail.lookup import PROVIDER_DJEPVA, PROVIDER_INSEE
+
+    try:
+        db = get_db()
+        current = settings.load(db)
+        circuits = {
+            PROVIDER_INSEE: circuit.state(db, PROVIDER_INSEE),
+            PROVIDER_DJEPVA: circuit.state(db, PROVIDER_DJEPVA),
+        }
+        success = journal.last_success(db)
+    except sqlite3.Error as error:
+        logger.error("healthz: database unavailable (%s)", type(error).__name__)
+        response = jsonify({"status": "error", "database": "error"})
+        response.status_code = 503
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    response = jsonify(
+        {
+            "status": "ok",
+            "database": "ok",
+            "api": {
+                "enabled": current.enabled,
+                # Switch on and settings complete: applicants actually get the prefill.
+                "available": current.prefill_available,
+                "demo": current.demo,
+                # The prefill depends on INSEE; the association provider only completes it.
+                "circuit": circuits[PROVIDER_INSEE],
+                "circuits": circuits,
+                "last_success": success["at"] if success else None,
+            },
+        }
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

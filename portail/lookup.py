@@ -1,0 +1,599 @@
+"""The lookup service: a SIRET in, a prefilled `Tiers` (or a French explanation) out.
+
+How a lookup flows (design/architecture.md): answer from the cache, or join an identical
+lookup in flight, or pass the circuit breaker and the shared rate budget, then call the
+client; journal every call and every hit; turn the payload into a `Tiers`. Whatever the
+API does, `lookup_public_tiers` returns a `LookupOutcome` and never raises: the applicant
+can always fill in by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+import requests
+import sqlite_utils
+
+from portail import circuit, journal, lookup_cache, rate_budget
+from portail.api_entreprise import (
+    ROUTE_ASSOCIATION_OPEN_DATA,
+    ROUTE_ETABLISSEMENT_DIFFUSIBLE,
+    ROUTE_PRIVILEGES,
+    ApiAnswer,
+    ApiEntrepriseClient,
+    ApiEntrepriseError,
+    BadAnswer,
+    BudgetSpent,
+    CircuitOpen,
+    DuplicateInFlight,
+    NotFound,
+    NotPublic,
+    ProviderUnavailable,
+    RateLimited,
+    RecipientIsTarget,
+    Timeout,
+    TransportError,
+    make_session,
+    rate_limit_info,
+)
+from portail.api_urls import SANDBOX_URL
+from portail.settings import Settings
+from portail.singleflight import JoinTimeout, SingleFlight
+from portail.store import immediate
+from portail.tiers import BadPayload, Tiers, add_association, tiers_from_etablissement
+
+logger = logging.getLogger(__name__)
+
+# The API's limit is 250 per minute per token: the portal's budget always stays below.
+MAX_BUDGET_PER_MINUTE = 240
+PROVIDER_INSEE = "insee"
+PROVIDER_DJEPVA = "djepva"
+
+_warned_budgets: set[int] = set()
+
+# app.config key -> LookupPolicy field. Values may come from PORTAIL_<KEY> env variables.
+CONFIG_KEYS = {
+    "LOOKUP_CACHE_SECONDS": "cache_seconds",
+    "LOOKUP_NEGATIVE_CACHE_SECONDS": "negative_cache_seconds",
+    "RATE_BUDGET_PER_MINUTE": "budget_per_minute",
+    "RATE_BUDGET_MAX_WAIT_SECONDS": "budget_max_wait",
+    "API_TIMEOUT_SECONDS": "timeout",
+    "API_DOCUMENT_TIMEOUT_SECONDS": "document_timeout",
+    "CIRCUIT_FAILURE_THRESHOLD": "circuit_threshold",
+    "CIRCUIT_COOLDOWN_SECONDS": "circuit_cooldown",
+}
+
+
+@dataclass(frozen=True)
+class LookupPolicy:
+    """Tunables of the lookup service (from app.config via `from_config`)."""
+
+    cache_seconds: float = 86400.0  # found établissements: Sirene refreshes daily
+    negative_cache_seconds: float = 600.0  # 404 / 451: briefly, a new company appears soon
+    budget_per_minute: int = 200
+    budget_max_wait: float = 1.0  # longest a request thread sleeps waiting for budget
+    timeout: float = 5.0  # JSON routes (API Entreprise's recommendation)
+    document_timeout: float = 12.0  # document routes
+    circuit_threshold: int = 5
+    circuit_cooldown: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.budget_per_minute > MAX_BUDGET_PER_MINUTE:
+            if self.budget_per_minute not in _warned_budgets:  # once, not at every lookup
+                _warned_budgets.add(self.budget_per_minute)
+                logger.warning(
+                    "RATE_BUDGET_PER_MINUTE=%s ramené à %s (limite de l'API : 250/min)",
+                    self.budget_per_minute,
+                    MAX_BUDGET_PER_MINUTE,
+                )
+            object.__setattr__(self, "budget_per_minute", MAX_BUDGET_PER_MINUTE)
+        if self.budget_per_minute < 1:
+            object.__setattr__(self, "budget_per_minute", 1)
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> LookupPolicy:
+        """Build from a Flask config (or any mapping); absent keys keep their defaults."""
+        values = {}
+        for key, name in CONFIG_KEYS.items():
+            if config.get(key) is None:
+                continue
+            kind = type(getattr(cls, name))
+            try:
+                values[name] = kind(config[key])
+            except (TypeError, ValueError):
+                logger.warning("%s=%r ignoré (valeur invalide)", key, config[key])
+        return cls(**values)
+
+    @property
+    def circuit(self) -> circuit.CircuitPolicy:
+        """The circuit breaker's part of the policy."""
+        return circuit.CircuitPolicy(
+            threshold=self.circuit_threshold,
+            cooldown=self.circuit_cooldown,
+            probe_timeout=2 * self.timeout + self.budget_max_wait,
+        )
+
+    @property
+    def join_wait(self) -> float:
+        """Longest a joined lookup waits: two calls (établissement, association) and margin."""
+        return 2 * (self.timeout + self.budget_max_wait) + 1.0
+
+
+@dataclass
+class LookupOutcome:
+    """What the deposit view shows: the Tiers (or None), the status line and its level."""
+
+    tiers: Tiers | None
+    message: str
+    level: str  # "ok" | "warning" | "error"
+    snapshot: dict | None = None  # {"etablissement": body, "association": body or None}
+    error_kind: str | None = None
+    from_cache: bool = False
+    joined: bool = False
+    retry_after: float | None = None
+    admin_detail: str | None = None  # for logs and admin pages, never for the applicant
+
+
+# -- client ---------------------------------------------------------------------------------
+
+_sessions: dict[tuple[int, str], requests.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def _session_for(base_url: str) -> requests.Session:
+    """One keep-alive session per process and kind of URL (connections are reused)."""
+    kind = "sandbox" if base_url.rstrip("/") == SANDBOX_URL else "http"
+    key = (os.getpid(), kind)  # a forked worker must not share its parent's sockets
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is None:
+            session = make_session()
+            if kind == "sandbox":
+                from portail.sandbox import SandboxAdapter
+
+                session.mount(SANDBOX_URL, SandboxAdapter())
+            _sessions[key] = session
+        return session
+
+
+def make_client(settings: Settings, policy: LookupPolicy | None = None) -> ApiEntrepriseClient:
+    """The client for these settings; the built-in sandbox answers in-process."""
+    policy = policy or LookupPolicy()
+    return ApiEntrepriseClient(
+        settings.api_url,
+        settings.token,
+        settings.recipient_siret,
+        settings.context,
+        session=_session_for(settings.api_url),
+        timeout=policy.timeout,
+        document_timeout=policy.document_timeout,
+    )
+
+
+# -- messages -------------------------------------------------------------------------------
+
+DISABLED_MESSAGE = (
+    "Le pré-remplissage n'est pas disponible pour le moment. Complétez les champs vous-même."
+)
+ASSOCIATION_NOTE = (
+    "Le numéro RNA et l'objet de l'association n'ont pas pu être récupérés : "
+    "complétez-les vous-même."
+)
+MASKED_NOTE = "Certaines informations ne sont pas publiques : complétez-les vous-même."
+# Answers that say something about the SIRET itself rather than about the service.
+_NORMAL_KINDS = frozenset({"not_found", "not_public", "recipient_is_target"})
+
+
+def _found_message(tiers: Tiers, notes: list[str]) -> str:
+    who = f"pour « {tiers.raison_sociale} »" if tiers.raison_sociale else "pour ce SIRET"
+    parts = [f"Informations publiques trouvées {who}."]
+    parts.append("Vérifiez-les : tous les champs restent modifiables.")
+    parts += notes
+    return " ".join(parts)
+
+
+def _failure(error: ApiEntrepriseError, **extra) -> LookupOutcome:
+    return LookupOutcome(
+        tiers=None,
+        message=error.applicant_message,
+        level="warning" if error.kind in _NORMAL_KINDS else "error",
+        error_kind=error.kind,
+        retry_after=error.retry_after,
+        admin_detail=error.admin_detail,
+        **extra,
+    )
+
+
+# -- one upstream call, guarded -------------------------------------------------------------
+
+
+class _NegativeHit(Exception):
+    """A cached 404/451, re-raised as its exception."""
+
+
+@dataclass
+class _Trace:
+    """What a joined follower journals: the upstream rows its leader produced."""
+
+    route: str
+    target: str
+    status: int | None
+    error_code: str | None
+    kind: str | None
+    request_id: str | None
+
+
+@dataclass
+class _Context:
+    db: sqlite_utils.Database
+    settings: Settings
+    policy: LookupPolicy
+    client: ApiEntrepriseClient
+    actor: str
+    object_: str
+    traces: list[_Trace] = field(default_factory=list)
+    from_cache: bool = False
+
+
+_NEGATIVE_ERRORS = {"not_found": NotFound, "not_public": NotPublic}
+
+
+def _fetch(
+    ctx: _Context,
+    *,
+    route: str,
+    target: str,
+    provider: str,
+    call: Callable[[], ApiAnswer],
+    check: Callable[[dict], object],
+) -> tuple[dict, object]:
+    """One upstream answer for (route, target): from the cache, or through circuit, budget,
+    client, then journal. Returns (body, check(body)) or raises ApiEntrepriseError.
+
+    `check` turns the body into what the caller needs (e.g. a Tiers); a BadPayload there
+    makes the answer a BadAnswer before anything is cached.
+    """
+    db, policy = ctx.db, ctx.policy
+    key = lookup_cache.cache_key(ctx.settings.api_url, route, target)
+
+    hit = lookup_cache.get(db, key)
+    if hit is not None:
+        ctx.from_cache = True
+        _journal(ctx, route, target, hit.status, None, hit.kind, 0.0, hit.request_id, cache=True)
+        if hit.kind in _NEGATIVE_ERRORS:
+            raise _NEGATIVE_ERRORS[hit.kind](
+                status=hit.status, request_id=hit.request_id, note="réponse mise en cache"
+            )
+        try:
+            return hit.body, check(hit.body)
+        except BadPayload:
+            lookup_cache.forget(db, key)  # then ask the API afresh below
+
+    permit = circuit.before_call(db, provider, policy.circuit)
+    if not permit.allowed:
+        raise CircuitOpen(retry_after=max(0.0, permit.retry_at - time.time()))
+    admission = rate_budget.acquire(
+        db, per_minute=policy.budget_per_minute, max_wait=policy.budget_max_wait
+    )
+    if not admission.granted:
+        if permit.probe:
+            circuit.release_probe(db, provider)
+        logger.warning(
+            "Appel API Entreprise non envoyé (%s) : reprise possible dans %.0f s",
+            admission.reason,
+            admission.retry_after(),
+        )
+        raise BudgetSpent(retry_after=admission.retry_after(), note=admission.reason)
+
+    started = time.monotonic()
+    answer = error = None
+    checked = None
+    try:
+        answer = call()
+        checked = check(answer.data)
+    except ApiEntrepriseError as exc:
+        error = exc
+    except BadPayload as exc:
+        error = BadAnswer(
+            status=answer.status,
+            request_id=answer.request_id,
+            headers=answer.headers,
+            note=f"données incomplètes ({exc})"[:200],
+        )
+    except Exception as exc:  # a library surprise: still journal the call, never crash
+        logger.exception("Appel API Entreprise en échec inattendu")
+        error = BadAnswer(
+            status=answer.status if answer else None,
+            note=f"erreur inattendue ({type(exc).__name__})",
+        )
+    duration_ms = (time.monotonic() - started) * 1000
+    _finish(ctx, key, route, target, provider, answer, error, duration_ms)
+    if error is not None:
+        raise error
+    return answer.data, checked
+
+
+def _finish(ctx, key, route, target, provider, answer, error, duration_ms) -> None:
+    """Everything learnt from one call, written in one transaction (one fsync, not four)."""
+    db, policy = ctx.db, ctx.policy
+    status = answer.status if error is None else error.status
+    headers = answer.headers if error is None else error.headers
+    request_id = answer.request_id if error is None else error.request_id
+    kind = None if error is None else error.kind
+    code = None if error is None else error.code
+    now = time.time()
+    try:
+        with immediate(db):
+            _journal(ctx, route, target, status, code, kind, duration_ms, request_id)
+            rate_budget.record_rate_headers(db, rate_limit_info(headers, now), now=now)
+            if isinstance(error, RateLimited):
+                # Every worker stops until Retry-After: ignoring a 429 bans the IP 12 hours.
+                rate_budget.block_until(db, now + (error.retry_after or 60.0))
+            if isinstance(error, (ProviderUnavailable, TransportError, BadAnswer)):
+                circuit.record_failure(db, provider, policy.circuit, error=error._summary())
+            elif status is not None:
+                circuit.record_success(db, provider)
+            if error is None:
+                lookup_cache.put(
+                    db,
+                    key,
+                    route=route,
+                    target=target,
+                    status=status,
+                    kind=None,
+                    body=answer.data,
+                    request_id=request_id,
+                    ttl=policy.cache_seconds,
+                    now=now,
+                )
+            elif kind in _NEGATIVE_ERRORS:
+                lookup_cache.put(
+                    db,
+                    key,
+                    route=route,
+                    target=target,
+                    status=status,
+                    kind=kind,
+                    body=None,
+                    request_id=request_id,
+                    ttl=policy.negative_cache_seconds,
+                    now=now,
+                )
+    except sqlite3.Error:
+        # The trace must not be lost even if the database is unavailable: the log keeps it.
+        logger.exception(
+            "Journal API Entreprise non écrit : route=%s cible=%s objet=%s acteur=%s "
+            "statut=%s code=%s durée=%.0f ms X-Request-ID=%s",
+            route,
+            target,
+            ctx.object_,
+            ctx.actor,
+            status,
+            code,
+            duration_ms,
+            request_id,
+        )
+        if isinstance(error, RateLimited):
+            raise  # without the shared block, other workers would keep calling: stop here
+
+
+def _journal(ctx, route, target, status, code, kind, duration_ms, request_id, *, cache=False):
+    journal.record_call(
+        ctx.db,
+        route=route,
+        target=target,
+        object_=ctx.object_,
+        actor=ctx.actor,
+        status=status,
+        error_code=code,
+        duration_ms=duration_ms,
+        request_id=request_id,
+        cache_hit=cache,
+        kind=kind,
+    )
+    ctx.traces.append(_Trace(route, target, status, code, kind, request_id))
+
+
+def _await_other_worker(ctx: _Context, route: str, target: str) -> tuple[dict, Tiers] | None:
+    """After a 409, another worker is fetching the same SIRET: wait briefly for its answer."""
+    key = lookup_cache.cache_key(ctx.settings.api_url, route, target)
+    deadline = time.monotonic() + ctx.policy.budget_max_wait
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        hit = lookup_cache.get(ctx.db, key)
+        if hit is not None and hit.kind is None:
+            try:
+                return hit.body, tiers_from_etablissement(hit.body, target)
+            except BadPayload:
+                return None
+    return None
+
+
+# -- the service ----------------------------------------------------------------------------
+
+_flights: SingleFlight[tuple[LookupOutcome, list[_Trace]]] = SingleFlight()
+
+
+def lookup_public_tiers(
+    db: sqlite_utils.Database,
+    settings: Settings,
+    siret: str,
+    *,
+    actor: str = "anonyme",
+    object_: str,
+    policy: LookupPolicy | None = None,
+) -> LookupOutcome:
+    """Prefill from open data for `siret` (already validated by the caller). Never raises.
+
+    Without `policy`, the current Flask app's config is read when there is one, else the
+    defaults apply.
+    """
+    policy = policy or _policy_from_current_app()
+    if not settings.prefill_available:
+        return LookupOutcome(None, DISABLED_MESSAGE, "warning", error_kind="disabled")
+    if settings.recipient_siret[:9] == siret[:9]:
+        # The API would answer 422 00211 (recipient equals target, also at SIREN level):
+        # say so without spending a call.
+        return _failure(RecipientIsTarget(note="détecté par le portail, aucun appel envoyé"))
+    try:
+        key = (settings.api_url, settings.recipient_siret, siret)
+        (outcome, traces), joined = _flights.run(
+            key,
+            lambda: _lookup(db, settings, siret, actor, object_, policy),
+            wait=policy.join_wait,
+        )
+        if joined:
+            _journal_joined(db, traces, actor, object_)
+            outcome = replace(outcome, joined=True)
+        return outcome
+    except JoinTimeout:
+        return _failure(Timeout(note="recherche identique en cours trop longue"))
+    except Exception:
+        # A bug or a database failure must still leave the applicant a usable form.
+        logger.exception("Recherche SIRET en échec inattendu")
+        return _failure(BadAnswer(note="erreur interne du portail"))
+
+
+def _journal_joined(db, traces: list[_Trace], actor: str, object_: str) -> None:
+    try:
+        for trace in traces:
+            journal.record_call(
+                db,
+                route=trace.route,
+                target=trace.target,
+                object_=object_,
+                actor=actor,
+                status=trace.status,
+                error_code=trace.error_code,
+                duration_ms=0.0,
+                request_id=trace.request_id,
+                kind=trace.kind,
+                joined=True,
+            )
+    except sqlite3.Error:
+        logger.exception("Journal API Entreprise non écrit (recherche jointe, acteur %s)", actor)
+
+
+def _lookup(db, settings, siret, actor, object_, policy) -> tuple[LookupOutcome, list[_Trace]]:
+    ctx = _Context(db, settings, policy, make_client(settings, policy), actor, object_)
+    return _lookup_in(ctx, siret), ctx.traces
+
+
+def _lookup_in(ctx: _Context, siret: str) -> LookupOutcome:
+    client = ctx.client
+    route = ROUTE_ETABLISSEMENT_DIFFUSIBLE
+    try:
+        body, tiers = _fetch(
+            ctx,
+            route=route,
+            target=siret,
+            provider=PROVIDER_INSEE,
+            call=lambda: client.etablissement_diffusible(siret, object_=ctx.object_),
+            check=lambda payload: tiers_from_etablissement(payload, siret),
+        )
+    except DuplicateInFlight as error:
+        found = _await_other_worker(ctx, route, siret)
+        if found is None:
+            return _failure(error, from_cache=ctx.from_cache)
+        body, tiers = found
+    except ApiEntrepriseError as error:
+        return _failure(error, from_cache=ctx.from_cache)
+
+    notes = []
+    association_body = None
+    if tiers.is_association and tiers.siren:
+        try:
+            association_body, tiers = _fetch(
+                ctx,
+                route=ROUTE_ASSOCIATION_OPEN_DATA,
+                target=tiers.siren,
+                provider=PROVIDER_DJEPVA,
+                call=lambda: client.association_open_data(tiers.siren, object_=ctx.object_),
+                check=lambda payload: add_association(tiers, payload),
+            )
+        except ApiEntrepriseError as error:
+            # The company data stands on its own: keep it and say what is missing.
+            logger.info("Association %s non complétée : %s", tiers.siren, error._summary())
+            notes.append(ASSOCIATION_NOTE)
+    if tiers.masked_fields:
+        notes.append(MASKED_NOTE)
+    return LookupOutcome(
+        tiers=tiers,
+        message=_found_message(tiers, notes),
+        level="warning" if ASSOCIATION_NOTE in notes else "ok",
+        snapshot={"etablissement": body, "association": association_body},
+        from_cache=ctx.from_cache,
+    )
+
+
+def check_privileges(
+    db: sqlite_utils.Database,
+    settings: Settings,
+    *,
+    actor: str,
+    policy: LookupPolicy | None = None,
+    record: bool = True,
+) -> list[str]:
+    """The token's scopes from /privileges, through the shared budget (for the admin's
+    connection test). Raises ApiEntrepriseError, BudgetSpent included; a 429 blocks every
+    worker as any other call's would. `record=False` leaves the journal to the caller.
+    """
+    policy = policy or _policy_from_current_app()
+    admission = rate_budget.acquire(
+        db, per_minute=policy.budget_per_minute, max_wait=policy.budget_max_wait
+    )
+    if not admission.granted:
+        raise BudgetSpent(retry_after=admission.retry_after(), note=admission.reason)
+    client = make_client(settings, policy)
+    started = time.monotonic()
+    try:
+        privileges = client.privileges()
+    except ApiEntrepriseError as error:
+        now = time.time()
+        with immediate(db):
+            if record:
+                journal.record_call(
+                    db,
+                    route=ROUTE_PRIVILEGES,
+                    target=None,
+                    object_="test de connexion",
+                    actor=actor,
+                    status=error.status,
+                    error_code=error.code,
+                    duration_ms=(time.monotonic() - started) * 1000,
+                    request_id=error.request_id,
+                    kind=error.kind,
+                )
+            rate_budget.record_rate_headers(db, rate_limit_info(error.headers, now), now=now)
+            if isinstance(error, RateLimited):
+                rate_budget.block_until(db, now + (error.retry_after or 60.0))
+        raise
+    if record:
+        journal.record_call(
+            db,
+            route=ROUTE_PRIVILEGES,
+            target=None,
+            object_="test de connexion",
+            actor=actor,
+            status=200,
+            error_code=None,
+            duration_ms=(time.monotonic() - started) * 1000,
+            request_id=None,
+        )
+    return privileges
+
+
+def _policy_from_current_app() -> LookupPolicy:
+    try:
+        from flask import current_app, has_app_context
+    except ImportError:  # pragma: no cover - Flask is a dependency
+        return LookupPolicy()
+    if has_app_context():
+        return LookupPolicy.from_config(current_app.config)
+    return LookupPolicy()

@@ -1,0 +1,316 @@
+"""The API Entreprise client against a loopback double: one exception per error class, every
+fault bounded in time, the token never in an error, never a retry or a redirect followed."""
+
+from __future__ import annotations
+
+import logging
+import pickle  # noqa: S403 - round-trips our own exceptions
+import time
+
+import pytest
+
+from portail import api_entreprise as api
+from portail.tokens import mint_token
+from tests.fault_double import FaultDouble, Reply, error_body, etablissement_body, refused_url
+
+SIRET = "12345678900011"
+RECIPIENT = "21999001700010"
+TIMEOUT = 0.5
+MARGIN = 0.6  # scheduling slack on a loaded CI machine
+
+
+@pytest.fixture
+def token():
+    """A fictitious JWT, fresh per test."""
+    return mint_token(["open_data"])
+
+
+@pytest.fixture
+def double():
+    """The loopback API double."""
+    with FaultDouble() as server:
+        yield server
+
+
+@pytest.fixture
+def client(double, token):
+    """A client on the double with a short timeout."""
+    return api.ApiEntrepriseClient(double.url, token, RECIPIENT, "Aides publiques", timeout=TIMEOUT)
+
+
+def _raises(client, cls):
+    with pytest.raises(cls) as caught:
+        client.etablissement_diffusible(SIRET, object_="test")
+    return caught.value
+
+
+def test_success_returns_the_whole_body_and_request_id(client, double, token):
+    answer = client.etablissement_diffusible(SIRET, object_="Demande AIDE-1")
+    assert answer.status == 200
+    assert answer.data["data"]["siret"] == SIRET
+    assert answer.request_id
+    seen = double.seen[0]
+    assert seen.path == f"/v4/insee/sirene/etablissements/diffusibles/{SIRET}"
+    assert seen.headers["Authorization"] == f"Bearer {token}"
+    assert seen.query == {
+        "recipient": RECIPIENT,
+        "context": "Aides publiques",
+        "object": "Demande AIDE-1",
+    }
+    assert token not in str(seen.query)
+
+
+def test_object_is_cut_below_fifty_characters(client, double):
+    client.etablissement_diffusible(SIRET, object_="x" * 80)
+    assert len(double.seen[0].query["object"]) == 49
+
+
+def test_association_route_takes_a_siren(client, double):
+    answer = client.association_open_data("123456789", object_="test")
+    assert answer.data["data"]["rna"]
+    assert double.seen[0].path == "/v4/djepva/api-association/associations/open_data/123456789"
+
+
+def test_privileges_lists_scopes(client, double):
+    assert client.privileges() == ["open_data"]
+    assert double.seen[0].query == {}
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "cls", "kind"),
+    [
+        (401, "00101", api.TokenRefused, "token_refused"),
+        (401, "00103", api.TokenRefused, "token_refused"),
+        (401, "00105", api.TokenRefused, "token_refused"),
+        (403, "00100", api.ScopeMissing, "scope_missing"),
+        (404, "01003", api.NotFound, "not_found"),
+        (409, "00015", api.DuplicateInFlight, "duplicate"),
+        (422, "00302", api.BadParameter, "bad_parameter"),
+        (422, "00211", api.RecipientIsTarget, "recipient_is_target"),
+        (451, "", api.NotPublic, "not_public"),
+        (502, "01999", api.ProviderUnavailable, "unavailable"),
+        (503, "01001", api.ProviderUnavailable, "unavailable"),
+        (504, "01002", api.ProviderUnavailable, "unavailable"),
+        (500, "", api.ProviderUnavailable, "unavailable"),
+    ],
+)
+def test_status_then_code_gives_the_exception(client, double, token, status, code, cls, kind):
+    body = error_body(code, "Titre de test", "Détail de test") if code else ""
+    double.queue(Reply(status=status, body=body, headers={"X-Request-ID": "req-42"}))
+    error = _raises(client, cls)
+    assert type(error) is cls
+    assert error.kind == kind
+    assert error.status == status
+    assert error.code == (code or None)
+    assert "req-42" in error.admin_detail
+    assert error.applicant_message
+    assert token not in str(error) + repr(error) + error.admin_detail + repr(error.args)
+
+
+def test_token_refusal_tells_the_admin_what_to_do(client, double):
+    double.queue(Reply(status=401, body=error_body("00103", "Jeton expiré")))
+    error = _raises(client, api.TokenRefused)
+    assert "nouveau jeton" in error.admin_detail
+    assert error.applicant_message == (
+        "Le pré-remplissage est momentanément indisponible. "
+        "Vous pouvez compléter les champs vous-même."
+    )
+
+
+def test_not_found_does_not_say_the_siret_does_not_exist(client, double):
+    double.queue(Reply(status=404, body=error_body("01003", "Entité non trouvée")))
+    message = _raises(client, api.NotFound).applicant_message
+    assert "Aucune donnée publique" in message
+    assert "n'existe pas" not in message
+
+
+def test_unsupported_version_is_our_fault_not_an_unknown_siret(client, double):
+    double.queue(Reply(status=404, body=error_body("00402", "Version d'API non prise en charge")))
+    _raises(client, api.BadAnswer)
+
+
+def test_rate_limited_reads_retry_after_and_is_not_retried(client, double):
+    double.queue(
+        Reply(
+            status=429, body=error_body("00429", "Trop de requêtes"), headers={"Retry-After": "30"}
+        )
+    )
+    started = time.monotonic()
+    error = _raises(client, api.RateLimited)
+    # urllib3 would sleep 30 s and retry by default; here the 429 comes straight back.
+    assert time.monotonic() - started < 1.0
+    assert error.retry_after == 30
+    assert double.count() == 1
+    assert "30 secondes" in error.applicant_message
+    assert "saturé" in error.applicant_message
+
+
+def test_empty_429_as_staging_sends_it(client, double):
+    reset = int(time.time()) + 40
+    double.queue(
+        Reply(
+            status=429,
+            body=b"",
+            headers={
+                "RateLimit-Limit": "250",
+                "RateLimit-Remaining": "0",
+                "RateLimit-Reset": str(reset),
+                "Retry-After": "32",
+            },
+        )
+    )
+    error = _raises(client, api.RateLimited)
+    assert error.retry_after == 32
+    assert error.headers["RateLimit-Remaining"] == "0"
+
+
+def test_429_without_retry_after_falls_back_to_the_window_reset(client, double):
+    double.queue(
+        Reply(status=429, body=b"", headers={"RateLimit-Reset": str(int(time.time()) + 20)})
+    )
+    error = _raises(client, api.RateLimited)
+    assert 15 <= error.retry_after <= 21
+
+
+def test_provider_unavailable_reads_meta_retry_in(client, double):
+    double.queue(Reply(status=504, body=error_body("00501", "Erreur réseau", retry_in=10)))
+    error = _raises(client, api.ProviderUnavailable)
+    assert error.retry_after == 10
+    assert double.count() == 1  # no status retry either
+
+
+def test_html_error_page_still_maps_on_the_status(client, double):
+    double.queue(Reply(status=502, body="<html>Bad gateway</html>", content_type="text/html"))
+    _raises(client, api.ProviderUnavailable)
+
+
+def test_redirect_is_never_followed(client, double):
+    double.queue(Reply(status=302, body=b"", headers={"Location": double.url + "/elsewhere"}))
+    error = _raises(client, api.BadAnswer)
+    assert "redirection" in error.admin_detail
+    assert double.count() == 1
+    assert double.count("/elsewhere") == 0
+
+
+def test_hanging_server_times_out_within_the_timeout(client, double):
+    double.queue(Reply(hang=True))
+    started = time.monotonic()
+    _raises(client, api.Timeout)
+    assert time.monotonic() - started < TIMEOUT + MARGIN
+
+
+def test_trickling_body_is_cut_at_the_total_deadline(client, double):
+    # One byte every 50 ms: each read is quick, the whole body would take minutes.
+    double.queue(Reply(trickle=0.05))
+    started = time.monotonic()
+    error = _raises(client, api.Timeout)
+    assert time.monotonic() - started < TIMEOUT + MARGIN
+    assert "incomplète" in error.admin_detail
+
+
+def test_invalid_json_is_a_bad_answer(client, double):
+    double.queue(Reply(body="{not json"))
+    assert "JSON invalide" in _raises(client, api.BadAnswer).admin_detail
+
+
+def test_wrong_content_type_is_a_bad_answer(client, double):
+    double.queue(Reply(body="<html>portail captif</html>", content_type="text/html"))
+    assert "text/html" in _raises(client, api.BadAnswer).admin_detail
+
+
+def test_missing_data_is_a_bad_answer(client, double):
+    double.queue(Reply(body={"errors": []}))
+    _raises(client, api.BadAnswer)
+
+
+def test_huge_declared_body_is_refused_before_reading(client, double):
+    double.queue(Reply(body=b"{}", content_length=50 * 1024 * 1024))
+    started = time.monotonic()
+    _raises(client, api.BadAnswer)
+    assert time.monotonic() - started < TIMEOUT
+
+
+def test_huge_chunked_body_is_cut_at_the_cap(double, token):
+    small = api.ApiEntrepriseClient(
+        double.url, token, RECIPIENT, "ctx", timeout=2.0, max_body_bytes=100_000
+    )
+    body = etablissement_body(SIRET)
+    body["links"] = {"padding": "x" * 400_000}
+    double.queue(Reply(body=body, chunked=True))
+    with pytest.raises(api.BadAnswer) as caught:
+        small.etablissement_diffusible(SIRET, object_="test")
+    assert "100000" in caught.value.admin_detail
+
+
+def test_connection_refused_is_unreachable(token):
+    refused = api.ApiEntrepriseClient(refused_url(), token, RECIPIENT, "ctx", timeout=TIMEOUT)
+    started = time.monotonic()
+    with pytest.raises(api.Unreachable) as caught:
+        refused.etablissement_diffusible(SIRET, object_="test")
+    assert time.monotonic() - started < TIMEOUT + MARGIN
+    assert "connexion refusée" in caught.value.admin_detail
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_dropped_connection_is_a_transport_error(client, double):
+    double.queue(Reply(drop=True))
+    _raises(client, api.TransportError)
+
+
+def test_token_never_in_errors_nor_logs(double, token, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = api.ApiEntrepriseClient(double.url, token, RECIPIENT, "ctx", timeout=TIMEOUT)
+    # A proxy echoing our headers back in its error page.
+    double.queue(
+        Reply(status=502, body=error_body("01999", f"Bearer {token}", f"echo {token}")),
+        Reply(hang=True),
+        Reply(body=f"{{ {token}"),
+    )
+    errors = []
+    for _ in range(3):
+        with pytest.raises(api.ApiEntrepriseError) as caught:
+            client.etablissement_diffusible(SIRET, object_="test")
+        errors.append(caught.value)
+    for error in errors:
+        text = " ".join(
+            [str(error), repr(error), repr(error.args), error.admin_detail, error.applicant_message]
+        )
+        assert token not in text
+        restored = pickle.loads(pickle.dumps(error))  # noqa: S301
+        assert token not in repr(restored.__dict__)
+    assert token not in repr(client)
+    assert caplog.records
+    assert all(token not in record.getMessage() for record in caplog.records)
+
+
+def test_errors_survive_pickling_for_multiprocessing(client, double):
+    double.queue(Reply(status=429, body=b"", headers={"Retry-After": "7"}))
+    error = _raises(client, api.RateLimited)
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301
+    assert type(copy) is api.RateLimited and copy.retry_after == 7 and str(copy) == str(error)
+
+
+def test_adapters_never_retry_nor_honour_retry_after():
+    session = api.make_session()
+    retry = session.get_adapter("https://entreprise.api.gouv.fr").max_retries
+    assert retry.total == 0 and retry.status == 0 and retry.redirect == 0
+    assert retry.respect_retry_after_header is False
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (None, "dans quelques instants"),
+        (1.2, "dans environ 2 secondes"),
+        (600, "dans environ 10 minutes"),
+    ],
+)
+def test_wait_words(seconds, words):
+    assert api._wait_words(seconds) == words
+
+
+def test_rate_limit_info_accepts_epoch_or_delta():
+    now = 1_700_000_000.0
+    assert api.rate_limit_info({"RateLimit-Reset": "1700000030"}, now).reset_at == 1_700_000_030
+    assert api.rate_limit_info({"RateLimit-Reset": "30"}, now).reset_at == now + 30
+    assert api.rate_limit_info({}, now) is None

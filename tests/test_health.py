@@ -1,0 +1,59 @@
+"""/healthz: database and API state, no secret."""
+
+from __future__ import annotations
+
+import time
+
+from portail import circuit, journal, settings
+from portail.api_entreprise import ROUTE_ETABLISSEMENT_DIFFUSIBLE
+
+
+def test_healthz_reports_database_and_api_state(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok" and body["database"] == "ok"
+    api = body["api"]
+    assert api["enabled"] is True and api["demo"] is True  # a first start is a demo
+    assert api["circuit"] == "closed" and api["last_success"] is None
+
+
+def test_healthz_holds_no_secret(client, db):
+    current = settings.load(db)
+    text = client.get("/healthz").get_data(as_text=True)
+    assert current.token not in text
+    assert current.token[-4:] not in text
+    assert current.recipient_siret not in text
+
+
+def test_healthz_shows_last_success_and_an_open_circuit(client, db):
+    journal.record_call(
+        db,
+        route=ROUTE_ETABLISSEMENT_DIFFUSIBLE,
+        target="12345678900011",
+        object_="x",
+        actor="anonyme",
+        status=200,
+        error_code=None,
+        duration_ms=5,
+        request_id=None,
+    )
+    policy = circuit.CircuitPolicy(threshold=1, cooldown=60)
+    circuit.record_failure(db, "insee", policy, now=time.time())
+    api = client.get("/healthz").get_json()["api"]
+    assert api["last_success"] == journal.last_success(db)["at"]
+    assert api["circuit"] == "open"
+
+
+def test_healthz_says_when_the_database_fails(app, client, monkeypatch):
+    import sqlite3
+
+    from portail import health  # noqa: F401 - the view imports settings lazily
+
+    def broken(_db):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(settings, "load", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "database": "error"}
