@@ -117,8 +117,8 @@ class DepositForm(FlaskForm):
     consentement = BooleanField(
         validators=[
             DataRequired(
-                "Vous devez accepter l'utilisation des données décrite dans la notice "
-                "pour déposer votre demande."
+                "Cochez cette case pour confirmer que vous avez pris connaissance de la "
+                "notice sur l'utilisation des données."
             )
         ]
     )

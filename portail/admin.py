@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from decimal import Decimal
 
 from flask import (
     Blueprint,
@@ -28,6 +27,7 @@ from portail.api_urls import SANDBOX_URL
 from portail.auth import client_ip, current_session, login_required
 from portail.db import get_db
 from portail.labels import APPLICANT_SECTION, FIELD_LABELS, PROJECT_SECTION, TIERS_SECTION
+from portail.layout import euros
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -59,15 +59,6 @@ def _extra_urls():
 def _actor() -> str:
     admin_session = current_session()
     return admin_session.username if admin_session else "inconnu"
-
-
-def euros(cents: int | None) -> str:
-    """12345678 -> '123 456,78 €' (French grouping with narrow no-break spaces)."""
-    if cents is None:
-        return ""
-    amount = Decimal(cents) / 100
-    text = f"{amount:,.2f}".replace(",", "\u202f").replace(".", ",")
-    return f"{text}\u00a0€"
 
 
 @bp.after_request

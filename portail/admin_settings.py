@@ -240,7 +240,11 @@ def validate_api_url(raw: str | None, extra) -> str:
     url = normalise_url(raw)
     if not url:
         raise SettingError("Choisissez l'adresse de l'API Entreprise.")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError on a malformed port)
+    except ValueError:
+        raise SettingError("Cette adresse n'est pas une URL valide (https://…).") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingError("Cette adresse n'est pas une URL valide (https://…).")
     if parts.username or parts.password or parts.query or parts.fragment:

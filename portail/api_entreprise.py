@@ -44,6 +44,7 @@ ROUTE_PRIVILEGES = "/privileges"
 OBJECT_MAX_LENGTH = 49
 # An établissement answer weighs a few kB; anything near this cap is not an answer we want.
 MAX_BODY_BYTES = 1024 * 1024
+MAX_RETRY_AFTER = 3600.0  # longest pause an answer may impose on every worker
 _READ_CHUNK = 64 * 1024
 # Headers worth keeping on an answer or an error: rate-limit feed and support references.
 _KEPT_HEADERS = (
@@ -62,8 +63,9 @@ HAND_FILL = "Vous pouvez compléter les champs vous-même."
 
 def _wait_words(seconds: float | None) -> str:
     """French words for a waiting time: 'dans environ 30 secondes', 'dans environ 2 minutes'."""
-    if seconds is None or seconds <= 0:
+    if seconds is None or not math.isfinite(seconds) or seconds <= 0:
         return "dans quelques instants"
+    seconds = min(seconds, MAX_RETRY_AFTER)
     if seconds < 90:
         return f"dans environ {max(1, math.ceil(seconds))} secondes"
     return f"dans environ {math.ceil(seconds / 60)} minutes"
@@ -464,21 +466,31 @@ def rate_limit_info(headers, now: float | None = None) -> RateLimitInfo | None:
 
 
 def retry_after_seconds(headers, now: float | None = None) -> float | None:
-    """Seconds to wait from `Retry-After` (seconds or HTTP date), else from `RateLimit-Reset`."""
+    """Seconds to wait from `Retry-After` (seconds or HTTP date), else from `RateLimit-Reset`.
+
+    Clamped to [0, MAX_RETRY_AFTER]: a nonsensical answer (inf, a date in year 9999) from a
+    proxy must not switch the prefill off for ever.
+    """
     now = time.time() if now is None else now
     value = _header(headers, "Retry-After")
     if value is not None:
         try:
-            return max(0.0, float(value))
+            return _clamp_wait(float(value))
         except ValueError:
             try:
-                return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+                return _clamp_wait(parsedate_to_datetime(value).timestamp() - now)
             except (TypeError, ValueError, OverflowError):
                 pass
     info = rate_limit_info(headers, now)
     if info is not None and info.reset_at is not None:
-        return max(0.0, info.reset_at - now)
+        return _clamp_wait(info.reset_at - now)
     return None
+
+
+def _clamp_wait(seconds: float) -> float | None:
+    if not math.isfinite(seconds):
+        return MAX_RETRY_AFTER if seconds > 0 else None
+    return min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
 def _kept_headers(headers) -> dict:
@@ -864,7 +876,7 @@ class ApiEntrepriseClient:
 def _retry_in(meta: dict) -> float | None:
     value = meta.get("retry_in")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        return float(value)
+        return _clamp_wait(float(value))
     return None
 
 

@@ -109,7 +109,10 @@ def safe_next(target: str | None) -> str:
     # Backslashes and control characters: browsers read "/\evil" as "//evil".
     if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
         return default
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return default
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
     return target
@@ -140,7 +143,10 @@ def _requested_page() -> str:
     """The page to come back to after logging in."""
     if request.headers.get("HX-Request") == "true":
         # An htmx request targets a fragment; come back to the page that made it.
-        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        try:
+            current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        except ValueError:
+            return url_for("admin.dashboard")
         if current.netloc == request.host and current.path:
             return current.path + (f"?{current.query}" if current.query else "")
         return url_for("admin.dashboard")

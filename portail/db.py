@@ -1,6 +1,9 @@
-"""Flask glue for the store: one connection per request, the init-db command."""
+"""Flask glue for the store: one kept connection per server thread, the init-db command."""
 
 from __future__ import annotations
+
+import os
+import threading
 
 import click
 import sqlite_utils
@@ -8,19 +11,33 @@ from flask import Flask, current_app, g
 
 from portail import settings, store
 
+_local = threading.local()
+
 
 def get_db() -> sqlite_utils.Database:
-    """The request's (or CLI command's) database connection, opened on first use."""
+    """This thread's connection to the app's database, opened on first use.
+
+    Server threads keep their connection from one request to the next: opening one costs a
+    file open and pragmas, and closing the last connection of a WAL database checkpoints
+    it, which together cost more than a cache-hit lookup itself.
+    """
     if "db" not in g:
-        g.db = store.connect(current_app.config["DATABASE"])
+        key = (os.getpid(), current_app.config["DATABASE"])
+        cached = getattr(_local, "cached", None)
+        if cached is None or cached[0] != key:
+            if cached is not None and cached[0][0] == key[0]:
+                cached[1].conn.close()  # one cached connection per thread at most
+            cached = (key, store.connect(key[1]))
+            _local.cached = cached
+        g.db = cached[1]
     return g.db
 
 
-def close_db(_exc: BaseException | None = None) -> None:
-    """Close the connection opened for this request, if any."""
+def release_db(_exc: BaseException | None = None) -> None:
+    """End of request: never leave a transaction open on the kept connection."""
     db = g.pop("db", None)
-    if db is not None:
-        db.conn.close()
+    if db is not None and db.conn.in_transaction:
+        db.conn.rollback()
 
 
 def prepare_database(app: Flask) -> bool:
@@ -49,5 +66,5 @@ def init_db_command() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the teardown and the CLI command."""
-    app.teardown_appcontext(close_db)
+    app.teardown_appcontext(release_db)
     app.cli.add_command(init_db_command)

@@ -12,6 +12,7 @@ import secrets
 from flask import (
     Blueprint,
     abort,
+    current_app,
     make_response,
     redirect,
     render_template,
@@ -105,7 +106,9 @@ def _lookup(values: dict[str, str], live: bool) -> tuple[Status, dict]:
         values["pays"] = "France"
     extra["tiers"] = outcome.tiers
     extra["prefilled"] = set(prefilled)
-    extra["prefill_id"] = deposits.save_snapshot(get_db(), siret, outcome.snapshot or {}, prefilled)
+    extra["prefill_snapshot"] = deposits.seal_snapshot(
+        current_app.secret_key, siret, outcome.snapshot or {}, prefilled
+    )
     return Status(outcome.message, outcome.level), extra
 
 
@@ -180,11 +183,17 @@ def submit():
                 "Votre session a expiré. Vos informations sont conservées ci-dessous : "
                 "envoyez à nouveau le formulaire."
             )
-        extra = {"tiers": None, "prefilled": set(), "prefill_id": request.form.get("prefill_id")}
+        extra = {
+            "tiers": None,
+            "prefilled": set(),
+            "prefill_snapshot": request.form.get("prefill_snapshot"),
+        }
         return _render_page(values, errors=errors, extra=extra, code=422)
 
     values["siret"] = form.siret.data  # normalised to 14 digits
-    snapshot = deposits.load_snapshot(get_db(), request.form.get("prefill_id", ""), values["siret"])
+    snapshot = deposits.open_snapshot(
+        current_app.secret_key, request.form.get("prefill_snapshot"), values["siret"]
+    )
     filed = deposits.file_deposit(
         get_db(), values, parse_amount(values["montant_demande"]), snapshot
     )

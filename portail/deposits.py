@@ -1,8 +1,8 @@
 """Filed deposits and the prefill snapshots they refer to.
 
 A deposit is written once, in one BEGIN IMMEDIATE transaction, and never depends on the API:
-it keeps the values as filed, the public API answers used for the prefill, and which
-prefilled fields the applicant changed.
+it keeps the values as filed, the public API answers used for the prefill (carried by the
+form as a signed snapshot), and which prefilled fields the applicant changed.
 """
 
 from __future__ import annotations
@@ -11,16 +11,19 @@ import json
 import secrets
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import sqlite_utils
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from portail.store import immediate, utcnow
 
 # Crockford's base32 without I, L, O, U: no letter read as a digit, nothing rude by chance.
 _REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SNAPSHOT_KEEP_DAYS = 7
+_SNAPSHOT_SALT = "portail.prefill-snapshot"
+_SNAPSHOT_MAX_CHARS = 64 * 1024
 
 
 def new_reference(year: int | None = None) -> str:
@@ -30,43 +33,28 @@ def new_reference(year: int | None = None) -> str:
     return f"AIDE-{year}-{chars[:4]}-{chars[4:8]}-{chars[8:]}"
 
 
-def save_snapshot(
-    db: sqlite_utils.Database, siret: str, payload: dict, prefilled: dict[str, str]
-) -> str:
-    """Keep the public answers behind a prefill until the applicant files; return its id."""
-    snapshot_id = secrets.token_urlsafe(16)
-    cutoff = (datetime.now(UTC) - timedelta(days=SNAPSHOT_KEEP_DAYS)).isoformat(timespec="seconds")
-    with immediate(db):
-        # Unfiled prefills are kept a week at most: they are copied into the deposit on filing.
-        db.execute("DELETE FROM prefill_snapshots WHERE created_at < ?", [cutoff])
-        db["prefill_snapshots"].insert(
-            {
-                "id": snapshot_id,
-                "siret": siret,
-                "created_at": utcnow(),
-                "payload": json.dumps(payload, ensure_ascii=False),
-                "prefilled": json.dumps(prefilled, ensure_ascii=False),
-            }
-        )
-    return snapshot_id
+def seal_snapshot(secret_key: str, siret: str, payload: dict, prefilled: dict[str, str]) -> str:
+    """Sign the public answers behind a prefill into a value the form carries back on filing.
+
+    Nothing is written on the lookup path: the signature (HMAC with the app's secret key)
+    proves at filing time what the API answered, and the snapshot is public data anyway.
+    """
+    serializer = URLSafeTimedSerializer(secret_key, salt=_SNAPSHOT_SALT)
+    return serializer.dumps({"siret": siret, "payload": payload, "prefilled": prefilled})
 
 
-def load_snapshot(db: sqlite_utils.Database, snapshot_id: str, siret: str) -> dict | None:
-    """The snapshot with that id if it was taken for that SIRET, else None."""
-    if not snapshot_id or len(snapshot_id) > 64:
+def open_snapshot(secret_key: str, sealed: str | None, siret: str) -> dict | None:
+    """The snapshot sealed for that SIRET within the last week, else None (forged, stale)."""
+    if not sealed or len(sealed) > _SNAPSHOT_MAX_CHARS:
         return None
-    rows = list(
-        db.query(
-            "SELECT payload, prefilled FROM prefill_snapshots WHERE id = ? AND siret = ?",
-            [snapshot_id, siret],
-        )
-    )
-    if not rows:
+    serializer = URLSafeTimedSerializer(secret_key, salt=_SNAPSHOT_SALT)
+    try:
+        content = serializer.loads(sealed, max_age=SNAPSHOT_KEEP_DAYS * 86400)
+    except BadData:
         return None
-    return {
-        "payload": json.loads(rows[0]["payload"]),
-        "prefilled": json.loads(rows[0]["prefilled"]),
-    }
+    if not isinstance(content, dict) or content.get("siret") != siret:
+        return None
+    return {"payload": content.get("payload") or {}, "prefilled": content.get("prefilled") or {}}
 
 
 @dataclass(frozen=True)
@@ -78,6 +66,7 @@ class FiledDeposit:
     values: dict[str, str]
     prefilled: dict[str, str]
     changed_fields: list[str]
+    amount_cents: int
 
 
 def file_deposit(
@@ -115,7 +104,7 @@ def file_deposit(
                 )
         except sqlite3.IntegrityError:
             continue  # 60-bit collision: astronomically rare, but never lose a deposit to it
-        return FiledDeposit(ref, created_at, values, prefilled, changed)
+        return FiledDeposit(ref, created_at, values, prefilled, changed, int(amount * 100))
     raise RuntimeError("could not allocate a unique deposit reference")
 
 
@@ -131,4 +120,5 @@ def get_deposit(db: sqlite_utils.Database, ref: str) -> FiledDeposit | None:
         values=json.loads(row["values_json"]),
         prefilled=json.loads(row["prefilled_json"] or "{}"),
         changed_fields=json.loads(row["changed_fields_json"] or "[]"),
+        amount_cents=row["montant_demande_cents"],
     )

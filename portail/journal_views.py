@@ -88,6 +88,11 @@ def _parse_filter(args) -> tuple[journal.JournalFilter, dict[str, str]]:
                 days[field] = date.fromisoformat(raw)
             except ValueError:
                 errors[field] = "Saisissez une date au format AAAA-MM-JJ."
+                continue
+            # Far dates overflow when turned into Paris-time bounds; the journal holds none.
+            if not 2000 <= days[field].year <= 2100:
+                errors[field] = "Saisissez une date entre l'an 2000 et l'an 2100."
+                days[field] = None
     if days["du"] and days["au"] and days["du"] > days["au"]:
         errors["au"] = "La date de fin doit suivre la date de début."
         days["au"] = None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Flask
 
+from portail.admin_settings import paris_datetime
 from portail.labels import FIELD_LABELS
 
 HTMX_FILE = "htmx-2.0.11.min.js"
@@ -25,6 +28,17 @@ def init_app(app: Flask) -> None:
 
     app.add_template_filter(siret_fr)
     app.add_template_filter(date_fr)
+    app.add_template_filter(euros)
+    app.add_template_filter(paris_datetime)
+
+
+def euros(cents: int | None) -> str:
+    """12345678 -> '123 456,78 €' (French grouping with narrow no-break spaces)."""
+    if cents is None:
+        return ""
+    amount = Decimal(cents) / 100
+    text = f"{amount:,.2f}".replace(",", "\u202f").replace(".", ",")
+    return f"{text}\u00a0€"
 
 
 def siret_fr(value: str | None) -> str:

@@ -15,14 +15,13 @@ token), and a 429 blocks every worker until `Retry-After` has passed.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass
 
 import sqlite_utils
 
 from portail.api_entreprise import RateLimitInfo
-from portail.store import immediate
+from portail.store import immediate, relaxed_durability
 
 WINDOW_SECONDS = 60.0
 BUCKET_JSON = "json"
@@ -57,26 +56,6 @@ def effective_limit(per_minute: int, api_limit: int | None) -> int:
     return max(1, per_minute)
 
 
-@contextlib.contextmanager
-def _relaxed_sync(db: sqlite_utils.Database):
-    """synchronous=NORMAL for one transaction, then back to the connection's setting.
-
-    The budget's rows need no power-loss durability (losing a few after a crash only makes
-    the budget more generous for a minute), so they skip the fsync that a FULL commit pays
-    on every lookup. In WAL mode a NORMAL commit is still atomic, isolated and durable
-    against a crash of the process; the next FULL commit on the file syncs it too.
-    """
-    if db.conn.in_transaction:  # joined an outer transaction: its setting applies
-        yield
-        return
-    previous = db.conn.execute("PRAGMA synchronous").fetchone()[0]
-    db.conn.execute("PRAGMA synchronous = NORMAL")
-    try:
-        yield
-    finally:
-        db.conn.execute(f"PRAGMA synchronous = {int(previous)}")
-
-
 def try_acquire(
     db: sqlite_utils.Database,
     *,
@@ -89,7 +68,7 @@ def try_acquire(
     One BEGIN IMMEDIATE transaction: concurrent processes queue on SQLite's write lock, so
     the count they see is always the count after the others' consumption.
     """
-    with _relaxed_sync(db), immediate(db):
+    with relaxed_durability(db), immediate(db):
         now = time.time() if now is None else now
         state = _state(db, bucket)
         blocked_until = state.get("blocked_until") or 0.0

@@ -39,11 +39,30 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     )
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
-    # WAL lets readers run during a write; FULL sync makes an acknowledged commit durable
-    # even on power loss (a filed deposit must never be lost).
-    conn.execute("PRAGMA journal_mode = WAL")
+    # FULL sync makes an acknowledged commit durable even on power loss (a filed deposit
+    # must never be lost). WAL mode is persistent in the file: migrate() sets it once.
     conn.execute("PRAGMA synchronous = FULL")
     return sqlite_utils.Database(conn)
+
+
+@contextlib.contextmanager
+def relaxed_durability(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """synchronous=NORMAL for the block: for rows whose loss on power failure harms nobody
+    (caches, counters, unfiled prefill snapshots). Never for deposits or the journal.
+
+    In WAL mode a NORMAL commit is still atomic, isolated and durable against a crash of the
+    process; only a power loss may drop it, and the next FULL commit on the file syncs it.
+    Inside an outer transaction the outer one's setting applies (a pragma cannot change it).
+    """
+    if db.conn.in_transaction:
+        yield db
+        return
+    previous = db.conn.execute("PRAGMA synchronous").fetchone()[0]
+    db.conn.execute("PRAGMA synchronous = NORMAL")
+    try:
+        yield db
+    finally:
+        db.conn.execute(f"PRAGMA synchronous = {int(previous)}")
 
 
 @contextlib.contextmanager
@@ -83,6 +102,8 @@ def _migration_modules() -> list[tuple[str, object]]:
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply the migrations not yet applied; idempotent. Returns the names applied now."""
     applied_now = []
+    # WAL lets readers run during a write; the mode is stored in the file.
+    db.conn.execute("PRAGMA journal_mode = WAL")
     with immediate(db):
         db.execute(
             "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"

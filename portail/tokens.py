@@ -64,11 +64,14 @@ def token_info(token: str) -> TokenInfo:
     """Describe a token for display; raises NotAJwt when it is not a JWT."""
     claims = decode_claims(token)
     exp = claims.get("exp")
-    expires_at = (
-        datetime.fromtimestamp(exp, UTC)
-        if isinstance(exp, (int, float)) and not isinstance(exp, bool)
-        else None
-    )
+    expires_at = None
+    if isinstance(exp, (int, float)) and not isinstance(exp, bool):
+        try:
+            expires_at = datetime.fromtimestamp(exp, UTC)
+        except (OverflowError, ValueError, OSError):
+            raise NotAJwt("exp claim out of range") from None
+        if expires_at.year > 9000:  # dates near year 9999 overflow in any later arithmetic
+            raise NotAJwt("exp claim out of range")
     scopes = claims.get("scopes") or []
     if not isinstance(scopes, list):
         scopes = []

@@ -122,7 +122,7 @@ def test_references_are_unguessable_and_distinct():
         ("montant_demande", "beaucoup", "montant en euros"),
         ("raison_sociale", "", "obligatoire"),
         ("code_postal", "3500", "5 chiffres"),
-        ("consentement", "", "accepter"),
+        ("consentement", "", "pris connaissance"),
     ],
 )
 def test_invalid_field_gives_422_with_message_and_every_value_kept(

@@ -67,7 +67,7 @@ def test_htmx_lookup_returns_the_fragment_prefilled(client):
     assert input_value(page, "siege_social") == "oui"
     assert input_value(page, "etat_administratif") == "actif"
     assert "Pré-rempli depuis API Entreprise, modifiable." in page
-    assert re.search(r'name="prefill_id" value="[\w-]{20,}"', page)
+    assert re.search(r'name="prefill_snapshot" value="[\w.-]{40,}"', page)
 
 
 def test_without_javascript_the_same_url_returns_the_whole_page(client):
@@ -247,3 +247,27 @@ def test_demonstration_page_lists_every_persona(client):
     for persona in sandbox.PERSONAS:
         assert spaced(persona.siret) in page
     assert "Démonstration : données fictives" in page
+
+
+def test_forged_or_foreign_prefill_snapshot_is_not_recorded(client, db):
+    page = client.get(f"/demande/tiers?siret={HEAD_OFFICE}").get_data(as_text=True)
+    sealed = input_value(page, "prefill_snapshot")
+    form = {name: input_value(page, name) for name in re.findall(r'name="([a-z_]+)"', page)}
+    form.update(
+        representant_nom="Martin",
+        representant_prenom="Paul",
+        representant_qualite="Gérant",
+        email="paul.martin@example.org",
+        intitule_projet="Atelier",
+        description_projet="Rénovation.",
+        montant_demande="100",
+        consentement="y",
+    )
+    tampered = sealed[:-3] + ("AAA" if not sealed.endswith("AAA") else "BBB")
+    assert client.post("/demande", data={**form, "prefill_snapshot": tampered}).status_code == 303
+    # A genuine snapshot of another SIRET does not count for this one either.
+    other = {**form, "siret": SECONDARY}
+    assert client.post("/demande", data=other).status_code == 303
+    rows = list(db.query("SELECT prefilled_json, snapshot_json FROM deposits ORDER BY id"))
+    assert [row["prefilled_json"] for row in rows] == ["{}", "{}"]
+    assert all(row["snapshot_json"] is None for row in rows)

@@ -1,21 +1,11 @@
-"""Runtime settings (the admin page), filed deposits, and the API snapshots used to prefill."""
+"""Runtime settings (the admin page) and filed deposits."""
 
 
 def up(db):
-    """Create settings, deposits and prefill_snapshots."""
+    """Create settings and deposits."""
     db["settings"].create(
         {"key": str, "value": str, "updated_at": str, "updated_by": str},
         pk="key",
-    )
-    db["prefill_snapshots"].create(
-        {
-            "id": str,  # random, carried by the form as a hidden field
-            "siret": str,
-            "created_at": str,
-            "payload": str,  # JSON: the public API answers used ({"etablissement": ..., ...})
-            "prefilled": str,  # JSON: form field -> value as prefilled
-        },
-        pk="id",
     )
     db["deposits"].create(
         {
@@ -37,4 +27,3 @@ def up(db):
     )
     db["deposits"].create_index(["ref"], unique=True)
     db["deposits"].create_index(["created_at"])
-    db["prefill_snapshots"].create_index(["created_at"])
