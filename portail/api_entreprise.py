@@ -805,6 +805,19 @@ class ApiEntrepriseClient:
             return raw.replace(token, b"***")
         return raw
 
+    def _scrub_decoded(self, value):
+        """The same scrub after JSON decoding: an echo written with JSON escapes
+        (\\u002e for ".") only becomes the token once decoded."""
+        if not self._token:
+            return value
+        if isinstance(value, str):
+            return value.replace(self._token, "***")
+        if isinstance(value, list):
+            return [self._scrub_decoded(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self._scrub_decoded(item) for key, item in value.items()}
+        return value
+
     def _parse_json(self, body: bytes, response, status, request_id, kept):
         content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip()
         if content_type.lower() not in ("application/json", "application/problem+json") and not (
@@ -817,7 +830,7 @@ class ApiEntrepriseClient:
                 note=f"type de contenu {content_type or 'absent'!r} au lieu de JSON",
             )
         try:
-            return json.loads(body)
+            return self._scrub_decoded(json.loads(body))
         except (ValueError, UnicodeDecodeError):
             raise BadAnswer(
                 status=status, request_id=request_id, headers=kept, note="JSON invalide"
@@ -828,7 +841,7 @@ class ApiEntrepriseClient:
         parsed = None
         if body.strip():
             try:
-                parsed = json.loads(body)
+                parsed = self._scrub_decoded(json.loads(body))
             except (ValueError, UnicodeDecodeError):
                 parsed = None  # an HTML error page from a proxy: the status still decides
         error = _first_error(parsed)
