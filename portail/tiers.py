@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 # Marker API Entreprise puts in place of protected values on the open data routes.
 NOT_DIFFUSED = "[ND]"
@@ -40,10 +40,8 @@ TIERS_FIELDS: tuple[str, ...] = (
     "objet_association",
 )
 
-try:
-    _PARIS: ZoneInfo | None = ZoneInfo("Europe/Paris")
-except ZoneInfoNotFoundError:  # Windows without the tzdata package: see _paris_offset_hours
-    _PARIS = None
+# tzdata is a pinned requirement, so this resolves on servers without a system tz database.
+_PARIS = ZoneInfo("Europe/Paris")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAF = re.compile(r"([0-9]{2})\.?([0-9]{2})([A-Z])")
@@ -152,26 +150,11 @@ def _timestamp(value: object) -> int | None:
     return int(value)
 
 
-def _last_sunday(year: int, month: int) -> datetime:
-    day = date(year, month + 1, 1) - timedelta(days=1)
-    day -= timedelta(days=(day.weekday() - 6) % 7)
-    return datetime(day.year, day.month, day.day, 1, tzinfo=UTC)
-
-
-def _paris_offset_hours(moment: datetime) -> int:
-    """UTC offset of Paris under the EU rule (summer time from 01:00 UTC on the last Sunday
-    of March to the last Sunday of October); used only where no tz database is installed."""
-    summer = _last_sunday(moment.year, 3) <= moment < _last_sunday(moment.year, 10)
-    return 2 if summer else 1
-
-
 def paris_date(timestamp: int) -> str:
     """The Europe/Paris calendar date (YYYY-MM-DD) of a Unix timestamp in seconds."""
     # Adding a timedelta works for dates before 1970, where fromtimestamp fails on Windows.
     moment = _EPOCH + timedelta(seconds=timestamp)
-    if _PARIS is not None:
-        return moment.astimezone(_PARIS).date().isoformat()
-    return (moment + timedelta(hours=_paris_offset_hours(moment))).date().isoformat()
+    return moment.astimezone(_PARIS).date().isoformat()
 
 
 def normalise_naf(code: str) -> str:

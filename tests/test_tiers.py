@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from portail import sandbox, tiers
+from portail import sandbox
 from portail.tiers import (
     TIERS_FIELDS,
     BadPayload,
@@ -348,20 +348,6 @@ def test_dates_are_paris_calendar_dates():
     assert paris_date(-315622800) == "1960-01-01"  # before 1970
     summer_night = int(datetime(2023, 7, 14, 22, 30, tzinfo=UTC).timestamp())
     assert paris_date(summer_night) == "2023-07-15"
-
-
-def test_dates_without_a_tz_database_use_the_eu_rule(monkeypatch):
-    moments = [
-        datetime(2024, 3, 30, 22, 30, tzinfo=UTC),
-        datetime(2024, 3, 31, 0, 30, tzinfo=UTC),
-        datetime(2024, 3, 31, 22, 30, tzinfo=UTC),
-        datetime(2024, 10, 26, 22, 30, tzinfo=UTC),
-        datetime(2024, 10, 27, 22, 30, tzinfo=UTC),
-        datetime(2016, 2, 29, 23, 0, tzinfo=UTC),
-    ]
-    expected = [paris_date(int(m.timestamp())) for m in moments]
-    monkeypatch.setattr(tiers, "_PARIS", None)
-    assert [paris_date(int(m.timestamp())) for m in moments] == expected
 
 
 def _broken(mutate) -> dict:
