@@ -18,16 +18,19 @@ Rules kept here, because they hold for every caller:
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.cookiejar
 import json
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
 import requests
 import requests.auth
+import requests.utils
 import urllib3.response
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
@@ -520,11 +523,33 @@ def _blocked_cookies() -> http.cookiejar.CookieJar:
 
 
 def make_session(pool_size: int = 16) -> requests.Session:
-    """A session whose adapters never retry, never sleep on Retry-After, never redirect."""
+    """A session whose adapters never retry, never sleep on Retry-After, never redirect.
+
+    `trust_env` is off: requests would otherwise scan the whole environment for proxies on
+    every call (a quarter of a millisecond per lookup). The environment is read once
+    instead, by `environ_proxies` and `environ_ca_bundle`, and passed explicitly.
+    """
     session = requests.Session()
+    session.trust_env = False
+    session.verify = environ_ca_bundle()
     mount_no_retry_adapters(session, pool_size=pool_size)
     session.cookies = _blocked_cookies()
     return session
+
+
+@functools.lru_cache(maxsize=32)
+def environ_proxies(base_url: str) -> dict[str, str]:
+    """The proxies the environment sets for this URL (HTTPS_PROXY, NO_PROXY...), read once.
+
+    Authorities often reach the Internet through a proxy; this keeps that working with
+    `trust_env` off. The environment is not expected to change while the portal runs.
+    """
+    return requests.utils.get_environ_proxies(base_url)
+
+
+def environ_ca_bundle() -> str | bool:
+    """A CA bundle named by the environment (a proxy that inspects TLS), else the default."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
 
 def mount_no_retry_adapters(session: requests.Session, pool_size: int = 16) -> None:
@@ -558,7 +583,7 @@ class _Bearer(requests.auth.AuthBase):
     """Bearer authentication that hides its token from repr().
 
     Passing an auth object also stops requests from reading ~/.netrc, which would replace
-    the Authorization header; proxies from the environment stay honoured.
+    the Authorization header (and `trust_env` is off anyway).
     """
 
     def __init__(self, token: str):
@@ -592,6 +617,7 @@ class ApiEntrepriseClient:
         self.recipient = recipient
         self.context = context
         self.session = session if session is not None else make_session()
+        self.proxies = environ_proxies(self.base_url)
         self.timeout = timeout
         self.document_timeout = document_timeout
         self.max_body_bytes = max_body_bytes
@@ -681,14 +707,23 @@ class ApiEntrepriseClient:
             "User-Agent": "mini-portail-des-aides",
         }
         try:
-            response = self.session.get(
-                self.base_url + path,
-                params=self._params(object_),
+            # The session's adapter is called directly: Session.request would merge
+            # settings, cookies and hooks (0.2 ms a call) for a request that has none of
+            # them, and follows no redirect anyway (an adapter never does).
+            prepared = requests.PreparedRequest()
+            prepared.prepare(
+                method="GET",
+                url=self.base_url + path,
                 headers=headers,
+                params=self._params(object_),
                 auth=_Bearer(self._token),
-                timeout=(timeout, timeout),
-                allow_redirects=False,
+            )
+            response = self.session.get_adapter(prepared.url).send(
+                prepared,
                 stream=True,
+                timeout=(timeout, timeout),
+                verify=self.session.verify,
+                proxies=self.proxies,
             )
         except requests.exceptions.Timeout:
             # `from None`: the underlying exception would carry the URL and urllib3 internals
@@ -830,7 +865,10 @@ class ApiEntrepriseClient:
                 note=f"type de contenu {content_type or 'absent'!r} au lieu de JSON",
             )
         try:
-            return self._scrub_decoded(json.loads(body))
+            data = json.loads(body)
+            # Only a \uXXXX escape can hide token characters from the scrub of the raw
+            # body (a JWT has no "/", the only other escape that decodes to itself).
+            return self._scrub_decoded(data) if b"\\u" in body else data
         except (ValueError, UnicodeDecodeError):
             raise BadAnswer(
                 status=status, request_id=request_id, headers=kept, note="JSON invalide"

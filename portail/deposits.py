@@ -7,6 +7,7 @@ form as a signed snapshot), and which prefilled fields the applicant changed.
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import sqlite3
@@ -33,23 +34,29 @@ def new_reference(year: int | None = None) -> str:
     return f"AIDE-{year}-{chars[:4]}-{chars[4:8]}-{chars[8:]}"
 
 
+@functools.lru_cache(maxsize=4)
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    # Built once per key: it sits on the lookup path, where every 0.05 ms shows.
+    return URLSafeTimedSerializer(secret_key, salt=_SNAPSHOT_SALT)
+
+
 def seal_snapshot(secret_key: str, siret: str, payload: dict, prefilled: dict[str, str]) -> str:
     """Sign the public answers behind a prefill into a value the form carries back on filing.
 
     Nothing is written on the lookup path: the signature (HMAC with the app's secret key)
     proves at filing time what the API answered, and the snapshot is public data anyway.
     """
-    serializer = URLSafeTimedSerializer(secret_key, salt=_SNAPSHOT_SALT)
-    return serializer.dumps({"siret": siret, "payload": payload, "prefilled": prefilled})
+    return _serializer(secret_key).dumps(
+        {"siret": siret, "payload": payload, "prefilled": prefilled}
+    )
 
 
 def open_snapshot(secret_key: str, sealed: str | None, siret: str) -> dict | None:
     """The snapshot sealed for that SIRET within the last week, else None (forged, stale)."""
     if not sealed or len(sealed) > _SNAPSHOT_MAX_CHARS:
         return None
-    serializer = URLSafeTimedSerializer(secret_key, salt=_SNAPSHOT_SALT)
     try:
-        content = serializer.loads(sealed, max_age=SNAPSHOT_KEEP_DAYS * 86400)
+        content = _serializer(secret_key).loads(sealed, max_age=SNAPSHOT_KEEP_DAYS * 86400)
     except BadData:
         return None
     if not isinstance(content, dict) or content.get("siret") != siret:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask import Flask
 
+from portail import form_fields
 from portail.admin_settings import paris_datetime
 from portail.labels import FIELD_LABELS
 
@@ -26,6 +27,7 @@ def init_app(app: Flask) -> None:
 
         return {"demo_mode": demo_mode, "htmx_file": HTMX_FILE, "labels": FIELD_LABELS}
 
+    app.add_template_global(form_fields.field, "field")
     app.add_template_filter(siret_fr)
     app.add_template_filter(date_fr)
     app.add_template_filter(euros)

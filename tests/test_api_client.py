@@ -3,6 +3,7 @@ fault bounded in time, the token never in an error, never a retry or a redirect 
 
 from __future__ import annotations
 
+import json
 import logging
 import pickle  # noqa: S403 - round-trips our own exceptions
 import time
@@ -314,3 +315,54 @@ def test_rate_limit_info_accepts_epoch_or_delta():
     assert api.rate_limit_info({"RateLimit-Reset": "1700000030"}, now).reset_at == 1_700_000_030
     assert api.rate_limit_info({"RateLimit-Reset": "30"}, now).reset_at == now + 30
     assert api.rate_limit_info({}, now) is None
+
+
+def test_proxy_from_the_environment_is_honoured_and_no_proxy_too(monkeypatch, double, token):
+    # The double plays the proxy: an HTTP proxy receives the absolute URL in the request line.
+    monkeypatch.setenv("HTTP_PROXY", double.url)
+    monkeypatch.setenv("NO_PROXY", "bypassed.example")
+    monkeypatch.delenv("http_proxy", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    api.environ_proxies.cache_clear()
+    try:
+        far = api.ApiEntrepriseClient(
+            "http://api-entreprise.example", token, RECIPIENT, "Aides", timeout=TIMEOUT
+        )
+        answer = far.etablissement_diffusible(SIRET, object_="via proxy")
+        assert answer.status == 200
+        assert double.seen[-1].path == f"/v4/insee/sirene/etablissements/diffusibles/{SIRET}"
+        assert far.proxies["http"] == double.url
+        assert api.environ_proxies("http://bypassed.example") == {}
+    finally:
+        api.environ_proxies.cache_clear()
+
+
+def test_the_environment_is_not_rescanned_on_every_call(monkeypatch, client, double):
+    client.etablissement_diffusible(SIRET, object_="first")
+    monkeypatch.setattr(
+        api.requests.utils,
+        "get_environ_proxies",
+        lambda *a, **k: pytest.fail("environment scanned again"),
+    )
+    monkeypatch.setattr(
+        api.requests.sessions,
+        "get_environ_proxies",
+        lambda *a, **k: pytest.fail("environment scanned again"),
+    )
+    assert client.etablissement_diffusible(SIRET, object_="second").status == 200
+
+
+@pytest.mark.parametrize("escape", [".", "e"])
+def test_token_echoed_with_json_escapes_in_a_success_body_is_scrubbed(
+    client, double, token, escape
+):
+    # A hostile or broken upstream echoes the token inside a 200, written with \uXXXX escapes
+    # so that it is not found in the raw bytes: the decoded answer must not hold it either.
+    body = json.dumps(etablissement_body(SIRET))
+    escaped = token.replace(escape, f"\\u{ord(escape):04x}")
+    assert escaped != token
+    body = body.replace('"DOUBLE DE TEST"', f'"{escaped}"')
+    double.queue(Reply(body=body.encode()))
+    answer = client.etablissement_diffusible(SIRET, object_="test")
+    assert token not in json.dumps(answer.data)
+    assert "***" in json.dumps(answer.data)

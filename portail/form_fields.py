@@ -1,0 +1,93 @@
+"""One deposit-form field as HTML: label, hint, input, prefill note, error, all tied together.
+
+This replaces a Jinja macro. The tiers block is rendered on every SIRET lookup, and its 19
+macro calls were the largest part of the portal's own latency (0.3 ms of 0.4 ms of
+rendering). Templates still decide which fields appear and in what order; this only writes
+the markup of one field, the same markup everywhere:
+
+- the hint stays outside the `<label>` (inside, screen readers read it twice);
+- hint, prefill note and error are all named in `aria-describedby`;
+- an error sets `aria-invalid` and the `has-error` class; a prefilled value the `prefilled`
+  class and the note "Pré-rempli depuis API Entreprise, modifiable.".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+
+from markupsafe import Markup, escape
+
+PREFILL_NOTE = "Pré-rempli depuis API Entreprise, modifiable."
+
+
+def field(
+    name: str,
+    label: str,
+    values: Mapping[str, str],
+    errors: Mapping[str, str],
+    type: str = "text",  # noqa: A002 - the HTML attribute's name
+    hint: str | None = None,
+    required: bool = False,
+    autocomplete: str | None = None,
+    prefilled: Collection[str] = (),
+    textarea: bool = False,
+    inputmode: str | None = None,
+    choices: Iterable[tuple[str, str]] | None = None,
+    rows: int = 4,
+) -> Markup:
+    """The HTML of one field, every value escaped."""
+    id_ = f"f-{escape(name)}"
+    error = errors.get(name)
+    is_prefilled = name in prefilled
+    value = values.get(name, "") or ""
+
+    described = []
+    if hint:
+        described.append(f"{id_}-hint")
+    if is_prefilled:
+        described.append(f"{id_}-source")
+    if error:
+        described.append(f"{id_}-error")
+
+    common = f' id="{id_}" name="{escape(name)}"'
+    if required and choices is None:
+        common += " required"
+    if autocomplete:
+        common += f' autocomplete="{escape(autocomplete)}"'
+    if inputmode and choices is None:
+        common += f' inputmode="{escape(inputmode)}"'
+    if described:
+        common += f' aria-describedby="{" ".join(described)}"'
+    if error:
+        common += ' aria-invalid="true"'
+
+    classes = "field"
+    if error:
+        classes += " has-error"
+    if is_prefilled:
+        classes += " prefilled"
+    parts = [f'<div class="{classes}">\n  <label for="{id_}">{escape(label)}']
+    if required:
+        parts.append(' <span aria-hidden="true">*</span>')
+    parts.append("</label>")
+    if hint:
+        parts.append(f'\n  <span class="hint" id="{id_}-hint">{escape(hint)}</span>')
+
+    if choices is not None:
+        options = "".join(
+            f'\n    <option value="{escape(option)}"'
+            f"{' selected' if value == option else ''}>{escape(text)}</option>"
+            for option, text in choices
+        )
+        parts.append(f"\n  <select{common}>{options}\n  </select>")
+    elif textarea:
+        parts.append(f'\n  <textarea{common} rows="{int(rows)}">{escape(value)}</textarea>')
+    else:
+        parts.append(f'\n  <input type="{escape(type)}"{common} value="{escape(value)}">')
+
+    if is_prefilled:
+        parts.append(f'\n  <span class="hint" id="{id_}-source">{PREFILL_NOTE}</span>')
+    if error:
+        parts.append(f'\n  <p class="field-error" id="{id_}-error">{escape(error)}</p>')
+    parts.append("\n</div>")
+    return Markup("".join(parts))  # noqa: S704 - every piece above is escaped
