@@ -97,6 +97,7 @@ def _lookup(values: dict[str, str], live: bool) -> tuple[Status, dict]:
         siret,
         actor="anonyme",
         object_=f"Demande d'aide, pré-remplissage {lookup_id}",
+        client=request.remote_addr,  # one client may not spend the shared budget alone
     )
     if outcome.tiers is None:
         return Status(outcome.message, outcome.level), extra

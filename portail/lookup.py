@@ -428,6 +428,7 @@ def lookup_public_tiers(
     actor: str = "anonyme",
     object_: str,
     policy: LookupPolicy | None = None,
+    client: str | None = None,
 ) -> LookupOutcome:
     """Prefill from open data for `siret` (already validated by the caller). Never raises.
 
