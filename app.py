@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portail import db, layout, security
+from portail import db, layout, log_scrub, security
 
 
 def _load_or_create_secret_key(instance_path: str) -> str:
@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
+    log_scrub.install()  # the API token is masked in every log line, whoever logs it
     db.init_app(app)
     security.init_app(app)
     layout.init_app(app)

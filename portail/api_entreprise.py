@@ -318,6 +318,28 @@ class BudgetSpent(RateLimited):
         )
 
 
+class ClientShareSpent(BudgetSpent):
+    """One client (IP address) has used its share of the budget: the call was not sent."""
+
+    kind = "client_share_spent"
+    default_title = "Part du budget d'un même poste épuisée"
+
+    @property
+    def applicant_message(self) -> str:
+        return (
+            "Vous avez lancé de nombreuses recherches en peu de temps. La recherche par SIRET "
+            f"sera de nouveau possible {_wait_words(self.retry_after)}. {HAND_FILL}"
+        )
+
+    @property
+    def admin_action(self) -> str:
+        return (
+            "Aucun appel envoyé : une même adresse IP ne peut utiliser qu'une part du budget "
+            "(RATE_BUDGET_PER_CLIENT_PER_MINUTE), pour qu'un seul poste ou un robot ne prive "
+            "pas les autres demandeurs du pré-remplissage."
+        )
+
+
 class ProviderUnavailable(ApiEntrepriseError):
     """502/503/504 (and other 5xx): the data provider is down or too slow."""
 

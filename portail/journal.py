@@ -23,6 +23,7 @@ PARIS = ZoneInfo("Europe/Paris")
 SOURCE_API = "api"
 SOURCE_CACHE = "cache"
 SOURCE_JOINED = "joined"
+SOURCE_REFUSED = "refused"  # not sent: budget spent, client share spent, circuit open
 
 # Answers that are the API doing its job (the entity has no public data, or is the
 # authority itself): neither a success of the service nor a failure to alert about.
@@ -78,14 +79,24 @@ def record_call(
     cache_hit: bool = False,
     kind: str | None = None,
     joined: bool = False,
+    refused: bool = False,
     at: str | None = None,
 ) -> None:
     """Append one journal row. `route` is the template, never the filled-in URL.
 
     `cache_hit` marks an answer served from the cache, `joined` one that waited for an
     identical lookup in flight: neither sent a call, both are traced as data access.
+    `refused` marks a call the portal did not send (budget, open circuit): no data access.
     """
-    source = SOURCE_JOINED if joined else SOURCE_CACHE if cache_hit else SOURCE_API
+    source = (
+        SOURCE_REFUSED
+        if refused
+        else SOURCE_JOINED
+        if joined
+        else SOURCE_CACHE
+        if cache_hit
+        else SOURCE_API
+    )
     row = {
         "at": at or now_iso(),
         "route": route,

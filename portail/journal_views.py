@@ -36,6 +36,7 @@ SOURCE_LABELS = {
     journal.SOURCE_API: "Appel",
     journal.SOURCE_CACHE: "Cache",
     journal.SOURCE_JOINED: "Recherche jointe",
+    journal.SOURCE_REFUSED: "Non envoyé",
 }
 KIND_LABELS = {
     "not_found": "non trouvé",
@@ -50,6 +51,9 @@ KIND_LABELS = {
     "timeout": "délai dépassé",
     "unreachable": "API injoignable",
     "bad_answer": "réponse inexploitable",
+    "budget_spent": "budget du portail épuisé",
+    "client_share_spent": "trop de recherches d'un même poste",
+    "circuit_open": "appels suspendus après des pannes",
 }
 CSV_HEADER = (
     "date_heure_paris",

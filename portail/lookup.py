@@ -31,6 +31,7 @@ from portail.api_entreprise import (
     BadAnswer,
     BudgetSpent,
     CircuitOpen,
+    ClientShareSpent,
     DuplicateInFlight,
     NotFound,
     NotPublic,
@@ -43,9 +44,10 @@ from portail.api_entreprise import (
     rate_limit_info,
 )
 from portail.api_urls import SANDBOX_URL
+from portail.auth_throttle import ip_key
 from portail.settings import Settings
 from portail.singleflight import JoinTimeout, SingleFlight
-from portail.store import immediate
+from portail.store import immediate, relaxed_durability
 from portail.tiers import BadPayload, Tiers, add_association, tiers_from_etablissement
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ CONFIG_KEYS = {
     "LOOKUP_NEGATIVE_CACHE_SECONDS": "negative_cache_seconds",
     "RATE_BUDGET_PER_MINUTE": "budget_per_minute",
     "RATE_BUDGET_MAX_WAIT_SECONDS": "budget_max_wait",
+    "RATE_BUDGET_PER_CLIENT_PER_MINUTE": "budget_per_client",
     "API_TIMEOUT_SECONDS": "timeout",
     "API_DOCUMENT_TIMEOUT_SECONDS": "document_timeout",
     "CIRCUIT_FAILURE_THRESHOLD": "circuit_threshold",
@@ -78,6 +81,10 @@ class LookupPolicy:
     negative_cache_seconds: float = 600.0  # 404 / 451: briefly, a new company appears soon
     budget_per_minute: int = 200
     budget_max_wait: float = 1.0  # longest a request thread sleeps waiting for budget
+    # Calls one client (IP address, IPv6 per /64) may take from the budget per minute; 0 for
+    # no share. 20 distinct, uncached SIRETs a minute is far more than a person types, even
+    # at a town hall desk where several applicants share one address.
+    budget_per_client: int = 20
     timeout: float = 5.0  # JSON routes (API Entreprise's recommendation)
     document_timeout: float = 12.0  # document routes
     circuit_threshold: int = 5
@@ -237,6 +244,7 @@ class _Context:
     client: ApiEntrepriseClient
     actor: str
     object_: str
+    client_key: str | None = None  # throttle key of the applicant's address, if known
     traces: list[_Trace] = field(default_factory=list)
     from_cache: bool = False
 
@@ -277,9 +285,15 @@ def _fetch(
 
     permit = circuit.before_call(db, provider, policy.circuit)
     if not permit.allowed:
-        raise CircuitOpen(retry_after=max(0.0, permit.retry_at - time.time()))
+        error = CircuitOpen(retry_after=max(0.0, permit.retry_at - time.time()))
+        _journal_refusal(ctx, route, target, error)
+        raise error
     admission = rate_budget.acquire(
-        db, per_minute=policy.budget_per_minute, max_wait=policy.budget_max_wait
+        db,
+        per_minute=policy.budget_per_minute,
+        max_wait=policy.budget_max_wait,
+        client=ctx.client_key if policy.budget_per_client else None,
+        per_client=policy.budget_per_client or None,
     )
     if not admission.granted:
         if permit.probe:
@@ -289,7 +303,10 @@ def _fetch(
             admission.reason,
             admission.retry_after(),
         )
-        raise BudgetSpent(retry_after=admission.retry_after(), note=admission.reason)
+        refused = ClientShareSpent if admission.reason == "client" else BudgetSpent
+        error = refused(retry_after=admission.retry_after(), note=admission.reason)
+        _journal_refusal(ctx, route, target, error)
+        raise error
 
     started = time.monotonic()
     answer = error = None
@@ -339,20 +356,9 @@ def _finish(ctx, key, route, target, provider, answer, error, duration_ms) -> No
                 circuit.record_failure(db, provider, policy.circuit, error=error._summary())
             elif status is not None:
                 circuit.record_success(db, provider)
-            if error is None:
-                lookup_cache.put(
-                    db,
-                    key,
-                    route=route,
-                    target=target,
-                    status=status,
-                    kind=None,
-                    body=answer.data,
-                    request_id=request_id,
-                    ttl=policy.cache_seconds,
-                    now=now,
-                )
-            elif kind in _NEGATIVE_ERRORS:
+            # Found answers are kept long (Sirene refreshes daily), "unknown" and "not
+            # public" briefly; any other failure is never cached.
+            if error is None or kind in _NEGATIVE_ERRORS:
                 lookup_cache.put(
                     db,
                     key,
@@ -360,9 +366,9 @@ def _finish(ctx, key, route, target, provider, answer, error, duration_ms) -> No
                     target=target,
                     status=status,
                     kind=kind,
-                    body=None,
+                    body=answer.data if error is None else None,
                     request_id=request_id,
-                    ttl=policy.negative_cache_seconds,
+                    ttl=policy.cache_seconds if error is None else policy.negative_cache_seconds,
                     now=now,
                 )
     except sqlite3.Error:
@@ -398,6 +404,31 @@ def _journal(ctx, route, target, status, code, kind, duration_ms, request_id, *,
         kind=kind,
     )
     ctx.traces.append(_Trace(route, target, status, code, kind, request_id))
+
+
+def _journal_refusal(ctx: _Context, route: str, target: str, error: ApiEntrepriseError) -> None:
+    """Trace a lookup the portal refused to send (budget, client share, open circuit).
+
+    No data was accessed, so this row is for the admin, not the legal trace: it is written
+    with relaxed durability, and a flood of refusals costs no fsync each.
+    """
+    try:
+        with relaxed_durability(ctx.db):
+            journal.record_call(
+                ctx.db,
+                route=route,
+                target=target,
+                object_=ctx.object_,
+                actor=ctx.actor,
+                status=None,
+                error_code=None,
+                duration_ms=None,
+                request_id=None,
+                kind=error.kind,
+                refused=True,
+            )
+    except sqlite3.Error:
+        logger.exception("Refus d'appel non journalisé (%s, cible %s)", error.kind, target)
 
 
 def _await_other_worker(ctx: _Context, route: str, target: str) -> tuple[dict, Tiers] | None:
@@ -444,9 +475,10 @@ def lookup_public_tiers(
         return _failure(RecipientIsTarget(note="détecté par le portail, aucun appel envoyé"))
     try:
         key = (settings.api_url, settings.recipient_siret, siret)
+        client_key = ip_key(client) if client else None
         (outcome, traces), joined = _flights.run(
             key,
-            lambda: _lookup(db, settings, siret, actor, object_, policy),
+            lambda: _lookup(db, settings, siret, actor, object_, policy, client_key),
             wait=policy.join_wait,
         )
         if joined:
@@ -481,8 +513,11 @@ def _journal_joined(db, traces: list[_Trace], actor: str, object_: str) -> None:
         logger.exception("Journal API Entreprise non écrit (recherche jointe, acteur %s)", actor)
 
 
-def _lookup(db, settings, siret, actor, object_, policy) -> tuple[LookupOutcome, list[_Trace]]:
-    ctx = _Context(db, settings, policy, make_client(settings, policy), actor, object_)
+def _lookup(
+    db, settings, siret, actor, object_, policy, client_key=None
+) -> tuple[LookupOutcome, list[_Trace]]:
+    client = make_client(settings, policy)
+    ctx = _Context(db, settings, policy, client, actor, object_, client_key)
     return _lookup_in(ctx, siret), ctx.traces
 
 

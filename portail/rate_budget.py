@@ -36,7 +36,7 @@ class Admission:
 
     granted: bool
     retry_at: float = 0.0  # epoch seconds
-    reason: str = ""  # "budget", "rate_limited" (after a 429), "api_remaining"
+    reason: str = ""  # "budget", "client", "rate_limited" (after a 429), "api_remaining"
 
     def retry_after(self, now: float | None = None) -> float:
         """Seconds until a call may leave."""
@@ -62,11 +62,18 @@ def try_acquire(
     per_minute: int,
     bucket: str = BUCKET_JSON,
     now: float | None = None,
+    client: str | None = None,
+    per_client: int | None = None,
 ) -> Admission:
     """Take one call from the budget if one is free; never waits.
 
     One BEGIN IMMEDIATE transaction: concurrent processes queue on SQLite's write lock, so
     the count they see is always the count after the others' consumption.
+
+    With `client` and `per_client`, that client (an IP address) may hold at most
+    `per_client` of the calls of the window: the form is public, and without a share one
+    script could spend the authority's whole budget and leave every applicant without
+    prefill.
     """
     with relaxed_durability(db), immediate(db):
         now = time.time() if now is None else now
@@ -85,9 +92,19 @@ def try_acquire(
         used, oldest = db.execute(
             "SELECT count(*), min(at) FROM rate_budget_calls WHERE bucket = ?", (bucket,)
         ).fetchone()
+        if client is not None and per_client:
+            mine, my_oldest = db.execute(
+                "SELECT count(*), min(at) FROM rate_budget_calls WHERE bucket = ? AND client = ?",
+                (bucket, client),
+            ).fetchone()
+            if mine >= per_client:
+                return Admission(False, (my_oldest or now) + WINDOW_SECONDS, "client")
         if used >= effective_limit(per_minute, state.get("api_limit")):
             return Admission(False, (oldest or now) + WINDOW_SECONDS, "budget")
-        db.execute("INSERT INTO rate_budget_calls (bucket, at) VALUES (?, ?)", (bucket, now))
+        db.execute(
+            "INSERT INTO rate_budget_calls (bucket, at, client) VALUES (?, ?, ?)",
+            (bucket, now, client),
+        )
         if api_reset > now and api_remaining is not None:
             # Count our own call against the API's figure until its next answer corrects it.
             db.execute(
@@ -104,6 +121,8 @@ def acquire(
     max_wait: float = 1.0,
     bucket: str = BUCKET_JSON,
     sleep=time.sleep,
+    client: str | None = None,
+    per_client: int | None = None,
 ) -> Admission:
     """Take one call, waiting only when a slot frees within `max_wait` seconds.
 
@@ -112,7 +131,9 @@ def acquire(
     """
     deadline = time.monotonic() + max_wait
     while True:
-        admission = try_acquire(db, per_minute=per_minute, bucket=bucket)
+        admission = try_acquire(
+            db, per_minute=per_minute, bucket=bucket, client=client, per_client=per_client
+        )
         if admission.granted:
             return admission
         wait = admission.retry_after()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from portail import log_scrub
 from portail.api_urls import PRODUCTION_URL, SANDBOX_URL
 from portail.store import immediate, utcnow
 
@@ -51,6 +52,8 @@ def load(db: sqlite_utils.Database) -> Settings:
     """Read the settings; absent keys take their defaults."""
     rows = {row["key"]: row["value"] for row in db.query("SELECT key, value FROM settings")}
     defaults = Settings()
+    if rows.get("token"):
+        log_scrub.remember(rows["token"])  # masked in any log line from now on
     return Settings(
         enabled=rows.get("enabled", "off") == "on",
         recipient_siret=rows.get("recipient_siret", defaults.recipient_siret),
@@ -77,6 +80,8 @@ def save(db: sqlite_utils.Database, changes: dict[str, str | bool], actor: str) 
                 raise KeyError(key)
             if isinstance(value, bool):
                 value = "on" if value else "off"
+            if key == "token" and value:
+                log_scrub.remember(value)
             if current.get(key) == value:
                 continue
             db["settings"].upsert(

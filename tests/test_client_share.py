@@ -1,0 +1,206 @@
+"""One client (an IP address; IPv6 counted per /64) may not spend the rate budget that every
+applicant shares: past its share, its lookups are refused at once with a French message,
+no call leaves, other clients keep their prefill, and the refusal is journaled."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from stdnum import luhn
+
+from app import create_app
+from portail import journal, rate_budget, settings, store
+from portail.lookup import LookupPolicy, lookup_public_tiers
+from portail.settings import Settings
+from portail.tokens import mint_token
+from tests.fault_double import FaultDouble
+
+RECIPIENT = "21999001700010"
+ETAB = "/v4/insee/sirene/etablissements/diffusibles/"
+HTMX = {"HX-Request": "true", "HX-Target": "tiers-block"}
+SHARE = 3
+POLICY = LookupPolicy(
+    cache_seconds=0, negative_cache_seconds=0, budget_max_wait=0.1, budget_per_client=SHARE
+)
+
+
+def valid_siret(number: int) -> str:
+    siren = f"{66_000_000 + number:08d}"
+    siren += luhn.calc_check_digit(siren)
+    body = siren + "0001"
+    return body + luhn.calc_check_digit(body)
+
+
+@pytest.fixture
+def database(tmp_path):
+    db = store.connect(tmp_path / "portail.sqlite3")
+    store.migrate(db)
+    yield db
+    db.conn.close()
+
+
+@pytest.fixture
+def double():
+    with FaultDouble() as server:
+        yield server
+
+
+@pytest.fixture
+def conf(double):
+    return Settings(
+        enabled=True,
+        recipient_siret=RECIPIENT,
+        token=mint_token(["open_data"]),
+        context="Aides publiques",
+        api_url=double.url,
+    )
+
+
+def lookup(db, conf, number, client, policy=POLICY):
+    return lookup_public_tiers(
+        db, conf, valid_siret(number), object_="test", policy=policy, client=client
+    )
+
+
+# -- the budget itself ---------------------------------------------------------------------
+
+
+def test_a_client_past_its_share_is_refused_while_others_still_pass(database):
+    now = 1_800_000_000.0
+    for offset in range(SHARE):
+        admission = rate_budget.try_acquire(
+            database, per_minute=100, client="ip:a", per_client=SHARE, now=now + offset
+        )
+        assert admission.granted
+    refused = rate_budget.try_acquire(
+        database, per_minute=100, client="ip:a", per_client=SHARE, now=now + 10
+    )
+    assert not refused.granted and refused.reason == "client"
+    assert refused.retry_at == now + rate_budget.WINDOW_SECONDS  # when its oldest call ages out
+    other = rate_budget.try_acquire(
+        database, per_minute=100, client="ip:b", per_client=SHARE, now=now + 10
+    )
+    assert other.granted
+    # The share frees itself as the window slides.
+    later = rate_budget.try_acquire(
+        database, per_minute=100, client="ip:a", per_client=SHARE, now=now + 61
+    )
+    assert later.granted
+
+
+def test_every_client_still_counts_against_the_global_budget(database):
+    now = 1_800_000_000.0
+    for index in range(4):
+        assert rate_budget.try_acquire(
+            database, per_minute=4, client=f"ip:{index}", per_client=SHARE, now=now
+        ).granted
+    refused = rate_budget.try_acquire(
+        database, per_minute=4, client="ip:new", per_client=SHARE, now=now
+    )
+    assert not refused.granted and refused.reason == "budget"
+
+
+# -- the lookup service ----------------------------------------------------------------------
+
+
+def test_lookups_past_the_share_send_nothing_and_say_so(database, conf, double):
+    for number in range(SHARE):
+        assert lookup(database, conf, number, "203.0.113.7").level == "ok"
+    assert double.count(ETAB) == SHARE
+
+    outcome = lookup(database, conf, 99, "203.0.113.7")
+    assert outcome.tiers is None and outcome.error_kind == "client_share_spent"
+    assert "de nombreuses recherches en peu de temps" in outcome.message
+    assert "compléter les champs vous-même" in outcome.message
+    assert double.count(ETAB) == SHARE  # no call left
+
+    row = list(database.query("SELECT * FROM api_journal ORDER BY id DESC LIMIT 1"))[0]
+    assert row["source"] == journal.SOURCE_REFUSED
+    assert row["kind"] == "client_share_spent"
+    assert row["target"] == valid_siret(99) and row["status"] is None
+
+    # Another applicant, elsewhere, is not affected.
+    assert lookup(database, conf, 100, "198.51.100.20").level == "ok"
+    assert double.count(ETAB) == SHARE + 1
+
+
+def test_ipv6_addresses_of_one_subscriber_share_one_quota(database, conf, double):
+    for number in range(SHARE):
+        client = f"2001:db8:1:2::{number + 1:x}"
+        assert lookup(database, conf, number, client).level == "ok"
+    same_block = lookup(database, conf, 50, "2001:db8:1:2:ffff::1")
+    assert same_block.error_kind == "client_share_spent"
+    other_block = lookup(database, conf, 51, "2001:db8:1:3::1")
+    assert other_block.level == "ok"
+
+
+def test_a_zero_share_turns_the_limit_off(database, conf, double):
+    policy = LookupPolicy(cache_seconds=0, negative_cache_seconds=0, budget_per_client=0)
+    for number in range(SHARE + 2):
+        assert lookup(database, conf, number, "203.0.113.7", policy=policy).level == "ok"
+
+
+def test_a_refused_call_on_an_open_circuit_is_journaled(database, conf, double):
+    from portail import circuit
+
+    policy = LookupPolicy(circuit_threshold=1, circuit_cooldown=60, timeout=0.5)
+    with store.immediate(database):
+        circuit.record_failure(database, "insee", policy.circuit, error="panne simulée")
+    outcome = lookup(database, conf, 1, "203.0.113.7", policy=policy)
+    assert outcome.error_kind == "circuit_open" and double.count(ETAB) == 0
+    row = list(database.query("SELECT * FROM api_journal ORDER BY id DESC LIMIT 1"))[0]
+    assert row["source"] == journal.SOURCE_REFUSED and row["kind"] == "circuit_open"
+
+
+# -- through the applicant's route -------------------------------------------------------
+
+
+def test_route_uses_the_configured_share_and_keeps_typed_values(tmp_path, double):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(tmp_path / "portail.sqlite3"),
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "DEMO_ADMIN": False,
+            "EXTRA_API_BASE_URLS": [double.url],
+            "RATE_BUDGET_PER_CLIENT_PER_MINUTE": 2,
+            "LOOKUP_CACHE_SECONDS": 0,
+        }
+    )
+    db = store.connect(app.config["DATABASE"])
+    settings.save(
+        db,
+        {
+            "enabled": True,
+            "api_url": double.url,
+            "recipient_siret": RECIPIENT,
+            "token": mint_token(["open_data"]),
+            "context": "Aides publiques",
+        },
+        actor="test",
+    )
+    db.conn.close()
+    client = app.test_client()
+    busy = {"REMOTE_ADDR": "192.0.2.44"}
+    for number in range(2):
+        response = client.get(
+            f"/demande/tiers?siret={valid_siret(number)}", headers=HTMX, environ_base=busy
+        )
+        assert "DOUBLE DE TEST" in response.get_data(as_text=True)
+    response = client.get(
+        f"/demande/tiers?siret={valid_siret(7)}&commune=Rodez&raison_sociale=Mon+club",
+        headers=HTMX,
+        environ_base=busy,
+    )
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert "de nombreuses recherches en peu de temps" in page
+    assert 'value="Rodez"' in page and 'value="Mon club"' in page
+    assert double.count(ETAB) == 2
+    calm = client.get(
+        f"/demande/tiers?siret={valid_siret(8)}",
+        headers=HTMX,
+        environ_base={"REMOTE_ADDR": "192.0.2.45"},
+    )
+    assert "DOUBLE DE TEST" in calm.get_data(as_text=True)
