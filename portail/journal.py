@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from portail.paris_time import PARIS
 from portail.store import immediate
 
 RETENTION_MONTHS = 36
-PARIS = ZoneInfo("Europe/Paris")
 
 SOURCE_API = "api"
 SOURCE_CACHE = "cache"

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+
+from portail.paris_time import PARIS
 
 # Marker API Entreprise puts in place of protected values on the open data routes.
 NOT_DIFFUSED = "[ND]"
@@ -39,9 +40,6 @@ TIERS_FIELDS: tuple[str, ...] = (
     "rna",
     "objet_association",
 )
-
-# tzdata is a pinned requirement, so this resolves on servers without a system tz database.
-_PARIS = ZoneInfo("Europe/Paris")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAF = re.compile(r"([0-9]{2})\.?([0-9]{2})([A-Z])")
@@ -154,7 +152,7 @@ def paris_date(timestamp: int) -> str:
     """The Europe/Paris calendar date (YYYY-MM-DD) of a Unix timestamp in seconds."""
     # Adding a timedelta works for dates before 1970, where fromtimestamp fails on Windows.
     moment = _EPOCH + timedelta(seconds=timestamp)
-    return moment.astimezone(_PARIS).date().isoformat()
+    return moment.astimezone(PARIS).date().isoformat()
 
 
 def normalise_naf(code: str) -> str:
