@@ -1,4 +1,5 @@
-"""Admin pages: dashboard, settings and connection test, filed deposits, the DataPass guide.
+"""Admin pages: dashboard, settings, connection test and clearing the token, filed deposits,
+the DataPass guide.
 
 Every page but the guide requires a logged-in admin. The token's value never reaches a
 template: pages get a `TokenState` (last four characters, expiry, scopes) instead.
@@ -48,6 +49,7 @@ EVENT_LABELS = {
     "logout": "Déconnexion",
     "password_changed": "Mot de passe changé",
     "admin_created": "Compte administrateur créé",
+    "admin_deleted": "Compte administrateur supprimé",
     "deposit_viewed": "Consultation d'une demande",
 }
 
@@ -225,6 +227,40 @@ def settings_page():
             "en attendant.",
             "warning",
         )
+    return redirect(url_for("admin.settings_page"), 303)
+
+
+CLEARED_NOTICE = (
+    "Le jeton d'accès a été effacé. Le pré-remplissage par SIRET n'est plus proposé aux "
+    "demandeurs : ils remplissent le formulaire eux-mêmes jusqu'à ce que vous enregistriez un "
+    "nouveau jeton."
+)
+
+
+@bp.route("/parametres/effacer-jeton", methods=["GET", "POST"])
+@login_required
+def clear_token():
+    """Confirm (GET), then remove (POST) the saved token; journaled without its value.
+
+    A page of its own rather than a button in the settings form: erasing the token stops
+    the prefill for every applicant, so the admin reads the consequence before confirming,
+    with or without JavaScript. An expired session sends a GET here after logging in again,
+    never a replayed POST.
+    """
+    db = get_db()
+    current = settings.load(db)
+    if request.method == "GET":
+        return render_template(
+            "admin/clear_token.html",
+            token=admin_settings.token_state(current.token),
+            setting_labels=SETTING_LABELS,
+        )
+    if not current.token:
+        # Nothing to erase: no empty "jeton effacé" line in the history.
+        flash("Aucun jeton n'était enregistré : rien n'a été effacé.", "info")
+        return redirect(url_for("admin.settings_page"), 303)
+    admin_settings.apply_changes(db, {"token": ""}, _actor())
+    flash(CLEARED_NOTICE, "ok")
     return redirect(url_for("admin.settings_page"), 303)
 
 

@@ -1,4 +1,7 @@
-"""CLI groups `admin` (create, set-password) and `settings` (show, set).
+"""CLI groups `admin` (create, set-password, list, delete) and `settings` (show, set).
+
+`admin delete` never removes the last admin: accounts are created here only, so the admin
+pages would be locked to everyone.
 
 `settings set` applies the same validation as the settings page and journals the change with
 the actor "cli". Changing the API host from the command line clears the saved token (there is
@@ -33,6 +36,23 @@ def _read_password(password_stdin: bool) -> str:
         confirmation_prompt="Confirmez le mot de passe",
         err=True,
     )
+
+
+YES_WORDS = frozenset({"o", "oui", "y", "yes"})
+
+
+def _confirmed(question: str) -> bool:
+    """Ask a yes/no question in French; anything but "o"/"oui" (or no answer) means no.
+
+    Not click.confirm: it only understands y/n, and a French operator answers "o".
+    """
+    try:
+        answer = click.prompt(
+            f"{question} [o/N]", default="", show_default=False, prompt_suffix=" ", err=True
+        )
+    except click.Abort:  # end of input: nobody said yes
+        return False
+    return answer.strip().lower() in YES_WORDS
 
 
 def _params():
@@ -73,6 +93,72 @@ def admin_set_password(name: str, password_stdin: bool) -> None:
         raise click.ClickException(error.message) from None
     click.echo(
         f"Mot de passe de « {name.strip()} » changé ; {ended} session(s) ouverte(s) fermée(s)."
+    )
+
+
+@admin_group.command("list")
+def admin_list() -> None:
+    """List admin accounts: creation, last login, open sessions, login delay (no hash)."""
+    accounts = auth_accounts.list_accounts(get_db())
+    if not accounts:
+        click.echo(
+            "Aucun administrateur. Créez le premier compte avec "
+            "« flask --app app admin create NOM »."
+        )
+        return
+    paris = admin_settings.paris_datetime
+    rows = [("Identifiant", "Créé le", "Dernière connexion", "Sessions", "État")]
+    for account in accounts:
+        if account.throttled_until:
+            # To the second: the delays after failed logins are seconds long.
+            until = account.throttled_until.astimezone(admin_settings.PARIS)
+            state = f"connexion refusée jusqu'au {until:%d/%m/%Y à %H:%M:%S} (trop d'échecs)"
+        else:
+            state = "actif"
+        rows.append(
+            (
+                account.username,
+                paris(account.created_at),
+                paris(account.last_login_at) if account.last_login_at else "jamais",
+                str(account.open_sessions),
+                state,
+            )
+        )
+    # Padded columns, the last one left ragged so that no line ends with spaces.
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
+        click.echo("  ".join([*cells, row[-1]]))
+    click.echo(f"{len(accounts)} administrateur(s). Heures de Paris.")
+
+
+@admin_group.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Supprimer sans demander de confirmation.")
+def admin_delete(name: str, yes: bool) -> None:
+    """Delete an admin account and end its sessions; the last admin cannot be deleted."""
+    db = get_db()
+    admin = auth_accounts.find(db, name.strip())
+    try:
+        if admin is None:
+            raise auth_accounts.AccountError(f"Aucun administrateur « {name.strip()} ».")
+        # Refused before asking: confirming something that cannot be done would mislead.
+        auth_accounts.ensure_not_last(db, admin)
+    except auth_accounts.AccountError as error:
+        raise click.ClickException(error.message) from None
+    question = (
+        f"Supprimer définitivement l'administrateur « {admin.username} » ? Ses sessions "
+        "ouvertes seront fermées."
+    )
+    if not yes and not _confirmed(question):
+        click.echo("Suppression annulée : aucun compte n'a été supprimé.", err=True)
+        raise click.exceptions.Exit(1)
+    try:
+        ended = auth_accounts.delete(db, admin.username, actor=CLI_ACTOR)
+    except auth_accounts.AccountError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(
+        f"Administrateur « {admin.username} » supprimé ; {ended} session(s) ouverte(s) fermée(s)."
     )
 
 

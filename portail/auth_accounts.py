@@ -1,4 +1,5 @@
-"""Admin accounts and the admin event journal (logins, logouts, password changes, access).
+"""Admin accounts and the admin event journal (logins, logouts, password changes, deletions,
+access).
 
 Accounts are created from the command line only: there is no default account and no
 first-visitor setup page, so a freshly installed portal cannot be claimed by whoever finds it.
@@ -9,10 +10,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlite_utils
 
-from portail import auth_passwords, auth_sessions
+from portail import auth_passwords, auth_sessions, auth_throttle
 from portail.store import immediate, utcnow
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -32,6 +34,19 @@ class Admin:
 
     id: int
     username: str
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """What `admin list` shows of an account: never its password hash."""
+
+    username: str
+    created_at: str
+    last_login_at: str | None
+    open_sessions: int
+    # Login attempts for this account are refused until then (growing delays after
+    # failures; there is no permanent lock-out nor a disabled state).
+    throttled_until: datetime | None
 
 
 def validate_username(username: str) -> str:
@@ -109,6 +124,56 @@ def set_password(
         record_event(
             db, "password_changed", username=admin.username, admin_id=admin.id, detail=actor
         )
+    return ended
+
+
+def list_accounts(db: sqlite_utils.Database) -> list[AccountSummary]:
+    """Every admin account, by username, with its open sessions and any login delay."""
+    rows = db.query(
+        "SELECT a.username, a.created_at, a.last_login_at, "
+        "(SELECT COUNT(*) FROM admin_sessions s WHERE s.admin_id = a.id) AS open_sessions "
+        "FROM admins a ORDER BY a.username COLLATE NOCASE"
+    )
+    return [
+        AccountSummary(
+            username=row["username"],
+            created_at=row["created_at"],
+            last_login_at=row["last_login_at"],
+            open_sessions=row["open_sessions"],
+            throttled_until=auth_throttle.blocked_until(
+                db, [auth_throttle.account_key(row["username"])]
+            ),
+        )
+        for row in rows
+    ]
+
+
+def ensure_not_last(db: sqlite_utils.Database, admin: Admin) -> None:
+    """Raise AccountError when `admin` is the only account left."""
+    if count(db) <= 1:
+        raise AccountError(
+            f"« {admin.username} » est le dernier administrateur : le supprimer fermerait "
+            "l'administration du portail à tout le monde. Créez d'abord un autre compte "
+            "(flask --app app admin create NOM), puis recommencez."
+        )
+
+
+def delete(db: sqlite_utils.Database, username: str, actor: str = "cli") -> int:
+    """Delete an admin and end its sessions; return how many sessions were ended.
+
+    Refuses to delete the last admin: accounts are created from the command line only, so
+    an empty table would leave the admin pages locked to everyone.
+    """
+    with immediate(db):
+        # Counted inside the write transaction: two deletions run at once cannot both see
+        # "two admins left" and remove them both.
+        admin = find(db, (username or "").strip())
+        if admin is None:
+            raise AccountError(f"Aucun administrateur « {(username or '').strip()} ».")
+        ensure_not_last(db, admin)
+        ended = auth_sessions.end_all_for(db, admin.id)
+        db.execute("DELETE FROM admins WHERE id = ?", [admin.id])
+        record_event(db, "admin_deleted", username=admin.username, admin_id=admin.id, detail=actor)
     return ended
 
 

@@ -1,12 +1,22 @@
-"""Helpers for the admin tests: an app with a cheap password hash, and AuthActions."""
+"""Helpers for the admin tests: an app with a cheap password hash, AuthActions, and the
+`app` and logged-in `auth` fixtures shared by the admin test modules.
+
+conftest.py's `app` pays the production password cost; admin test modules register the
+cheap one instead by importing its fixture (pytest finds fixtures among a module's names):
+
+    from tests.admin_helpers import cheap_app  # noqa: F401  (registers the `app` fixture)
+"""
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
+import pytest
+
 from app import create_app
-from portail import auth_accounts, auth_passwords, store
+from portail import auth_accounts, auth_passwords, settings, store
 
 # Production hashes use N=2**17 (~0.4 s each); tests lower the cost through the config key.
 TEST_SCRYPT_N = 2**10
@@ -16,17 +26,46 @@ USERNAME = "alice"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def make_app(tmp_path: Path, **config):
-    """A fresh portal (demonstration mode, like a first start) with a cheap password hash."""
-    settings = {
-        "TESTING": True,
+def make_app(tmp_path: Path, *, production_defaults: bool = False, **config):
+    """A fresh portal (demonstration mode, like a first start) with a cheap password hash.
+
+    The database is `tmp_path/portail.sqlite3`: calling again with the same `tmp_path`
+    restarts the portal on the same data. `production_defaults` leaves out TESTING and
+    DEMO_ADMIN, so the portal starts as an operator's would (demo admin printed included).
+    """
+    values = {
         "DATABASE": str(tmp_path / "portail.sqlite3"),
         "SECRET_KEY": "test-secret-key-not-for-production",
         "PASSWORD_SCRYPT_N": TEST_SCRYPT_N,
-        "DEMO_ADMIN": False,
     }
-    settings.update(config)
-    return create_app(settings)
+    if not production_defaults:
+        values.update({"TESTING": True, "DEMO_ADMIN": False})
+    values.update(config)
+    return create_app(values)
+
+
+def saved_settings(app) -> settings.Settings:
+    """The settings as stored in the app's database."""
+    db = store.connect(app.config["DATABASE"])
+    try:
+        return settings.load(db)
+    finally:
+        db.conn.close()
+
+
+def save_settings(app, **changes) -> None:
+    """Store settings directly, as another process would (no validation, actor `test`)."""
+    db = store.connect(app.config["DATABASE"])
+    try:
+        settings.save(db, changes, actor="test")
+    finally:
+        db.conn.close()
+
+
+def page_text(response, collapse_spaces: bool = False) -> str:
+    """The response body with HTML entities decoded (apostrophes come as &#39;)."""
+    body = html.unescape(response.get_data(as_text=True))
+    return re.sub(r"[ \t\r\n]+", " ", body) if collapse_spaces else body
 
 
 def csrf_from(html: str | bytes) -> str:
@@ -82,3 +121,24 @@ class AuthActions:
         """The admin session cookie's value, as a thief would copy it."""
         cookie = self.client.get_cookie("portail_admin", path="/admin")
         return cookie.value if cookie else None
+
+
+def logged_in(app, client=None, username: str = USERNAME) -> AuthActions:
+    """An admin created and logged in through the login page (new client unless given)."""
+    actions = AuthActions(app, client or app.test_client())
+    actions.create_admin(username)
+    response = actions.login(username)
+    assert response.status_code == 303, response.status_code
+    return actions
+
+
+@pytest.fixture(name="app")
+def cheap_app(tmp_path):
+    """The portal with a cheap password hash (CSRF stays on, as in production)."""
+    return make_app(tmp_path)
+
+
+@pytest.fixture(name="auth")
+def logged_in_auth(app, client):
+    """Alice, logged in with the `client` fixture."""
+    return logged_in(app, client)

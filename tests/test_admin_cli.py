@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 
-from app import create_app
-from portail import auth_accounts, auth_passwords, settings, store
+from portail import auth_accounts, auth_passwords, auth_throttle, settings, store
 from portail.api_urls import PRODUCTION_URL, SANDBOX_URL, STAGING_URL
 from portail.tokens import mint_token
-from tests.admin_helpers import TEST_SCRYPT_N, make_app
-
-
-@pytest.fixture
-def app(tmp_path):
-    """The portal with a cheap password hash."""
-    return make_app(tmp_path)
-
-
-def load(app) -> settings.Settings:
-    db = store.connect(app.config["DATABASE"])
-    try:
-        return settings.load(db)
-    finally:
-        db.conn.close()
+from tests.admin_helpers import (
+    PASSWORD,
+    AuthActions,
+    cheap_app,  # noqa: F401  (registers the `app` fixture)
+    logged_in,
+    make_app,
+)
+from tests.admin_helpers import saved_settings as load
 
 
 def changes(db) -> list[dict]:
@@ -91,6 +84,113 @@ def test_set_password_for_unknown_admin(runner):
     assert "Aucun administrateur « personne »" in result.output
 
 
+# -- admin list and delete --------------------------------------------------------------
+
+
+def admin_events(db, event: str) -> list[dict]:
+    return list(db.query("SELECT * FROM admin_events WHERE event = ? ORDER BY id", [event]))
+
+
+def test_admin_list_shows_accounts_without_their_hashes(app, runner, db):
+    logged_in(app)  # alice has logged in once, and her session is still open
+    bob = AuthActions(app, app.test_client())
+    bob.create_admin("bob")
+    for _ in range(auth_throttle.ACCOUNT_FREE_FAILURES + 1):  # bob's next attempts must wait
+        assert bob.login("bob", "pas le bon mot de passe").status_code == 401
+    result = runner.invoke(args=["admin", "list"])
+    assert result.exit_code == 0, result.output
+    table = [re.split(r"\s{2,}", line) for line in result.output.splitlines()[:3]]
+    assert table[0] == ["Identifiant", "Créé le", "Dernière connexion", "Sessions", "État"]
+    alice, bob_row = table[1], table[2]
+    when = r"\d\d/\d\d/\d{4} à \d\d:\d\d"
+    assert alice[0] == "alice" and re.fullmatch(when, alice[1]) and re.fullmatch(when, alice[2])
+    assert alice[3:] == ["1", "actif"]
+    assert bob_row[0] == "bob" and bob_row[2:4] == ["jamais", "0"]
+    assert re.fullmatch(rf"connexion refusée jusqu'au {when}:\d\d \(trop d'échecs\)", bob_row[4])
+    assert "2 administrateur(s)" in result.output
+    hashes = [row["password_hash"] for row in db.query("SELECT password_hash FROM admins")]
+    assert all(stored not in result.output for stored in hashes)
+    assert "scrypt$" not in result.output and PASSWORD not in result.output
+
+
+def test_admin_list_without_accounts_says_how_to_create_one(runner):
+    result = runner.invoke(args=["admin", "list"])
+    assert result.exit_code == 0
+    assert "Aucun administrateur." in result.output and "admin create NOM" in result.output
+
+
+def test_admin_delete_with_yes_ends_sessions_and_is_journaled(app, runner, db):
+    logged_in(app, username="alice")
+    bob = logged_in(app, username="bob")
+    assert bob.client.get("/admin/").status_code == 200
+    result = runner.invoke(args=["admin", "delete", "BOB", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "Administrateur « bob » supprimé ; 1 session(s) ouverte(s) fermée(s)." in result.output
+    assert auth_accounts.find(db, "bob") is None
+    # Bob's cookie, still in his browser, opens nothing any more.
+    assert bob.client.get("/admin/").status_code == 303
+    assert db["admin_sessions"].count == 1  # alice's
+    deleted = admin_events(db, "admin_deleted")
+    assert [(row["username"], row["detail"]) for row in deleted] == [("bob", "cli")]
+
+
+def test_admin_deletion_shows_in_the_dashboard_activity(app, runner):
+    alice = logged_in(app)
+    AuthActions(app, app.test_client()).create_admin("bob")
+    assert runner.invoke(args=["admin", "delete", "bob", "--yes"]).exit_code == 0
+    page = alice.client.get("/admin/").get_data(as_text=True)
+    assert "Compte administrateur supprimé" in page
+
+
+@pytest.mark.parametrize(
+    ("answer", "deleted"),
+    [("o\n", True), ("oui\n", True), ("n\n", False), ("\n", False), ("", False)],
+)
+def test_admin_delete_asks_for_confirmation(app, runner, db, answer, deleted):
+    auth = AuthActions(app, app.test_client())
+    auth.create_admin("alice")
+    auth.create_admin("bob")
+    result = runner.invoke(args=["admin", "delete", "bob"], input=answer)
+    assert "Supprimer définitivement l'administrateur « bob » ?" in result.output
+    assert (auth_accounts.find(db, "bob") is None) is deleted
+    if deleted:
+        assert result.exit_code == 0
+    else:
+        assert result.exit_code == 1
+        assert "Suppression annulée : aucun compte n'a été supprimé." in result.output
+        assert admin_events(db, "admin_deleted") == []
+
+
+def test_admin_delete_refuses_the_last_admin(app, runner, db):
+    alice = logged_in(app)
+    result = runner.invoke(args=["admin", "delete", "alice"])
+    assert result.exit_code == 1
+    assert "« alice » est le dernier administrateur" in result.output
+    assert "admin create NOM" in result.output
+    assert "Supprimer définitivement" not in result.output  # refused before asking
+    assert runner.invoke(args=["admin", "delete", "alice", "--yes"]).exit_code == 1
+    assert auth_accounts.find(db, "alice") is not None
+    assert alice.client.get("/admin/").status_code == 200  # her session is untouched
+    assert admin_events(db, "admin_deleted") == []
+
+
+def test_admin_delete_unknown_account(runner):
+    result = runner.invoke(args=["admin", "delete", "personne", "--yes"])
+    assert result.exit_code == 1
+    assert "Aucun administrateur « personne »" in result.output
+
+
+def test_account_layer_refuses_to_delete_the_last_admin_too(app, db):
+    # The CLI checks before asking; delete() checks again inside its write transaction, so
+    # a deletion running at the same time as another cannot empty the table.
+    AuthActions(app, app.test_client()).create_admin("alice")
+    AuthActions(app, app.test_client()).create_admin("bob")
+    auth_accounts.delete(db, "alice")
+    with pytest.raises(auth_accounts.AccountError, match="dernier administrateur"):
+        auth_accounts.delete(db, "bob")
+    assert auth_accounts.count(db) == 1
+
+
 def test_no_default_admin_outside_demonstration(tmp_path, capsys):
     app = make_app(tmp_path, DEMO_ADMIN=True)
     db = store.connect(app.config["DATABASE"])
@@ -98,15 +198,9 @@ def test_no_default_admin_outside_demonstration(tmp_path, capsys):
     db["admins"].delete_where()
     db.conn.close()
     capsys.readouterr()
-    # A second start on an existing database creates nobody and prints nothing.
-    create_app(
-        {
-            "TESTING": True,
-            "DATABASE": app.config["DATABASE"],
-            "SECRET_KEY": "x",
-            "PASSWORD_SCRYPT_N": TEST_SCRYPT_N,
-        }
-    )
+    # A second start on an existing database creates nobody and prints nothing, even with
+    # the demonstration admin asked for: the database holds an authority's settings.
+    make_app(tmp_path, DEMO_ADMIN=True)
     assert "Mot de passe" not in capsys.readouterr().err
     db = store.connect(app.config["DATABASE"])
     assert db["admins"].count == 0
@@ -115,12 +209,7 @@ def test_no_default_admin_outside_demonstration(tmp_path, capsys):
 
 def test_demonstration_first_start_creates_admin_and_prints_password_once(tmp_path, capsys):
     # Production defaults (no TESTING, no DEMO_ADMIN key), with a cheap hash for speed.
-    config = {
-        "DATABASE": str(tmp_path / "portail.sqlite3"),
-        "SECRET_KEY": "x",
-        "PASSWORD_SCRYPT_N": TEST_SCRYPT_N,
-    }
-    app = create_app(config)
+    app = make_app(tmp_path, production_defaults=True)
     err = capsys.readouterr().err
     assert "Identifiant : admin" in err
     password = err.split("Mot de passe : ", 1)[1].split()[0]
@@ -130,7 +219,7 @@ def test_demonstration_first_start_creates_admin_and_prints_password_once(tmp_pa
     assert auth_passwords.verify_password(password, stored["password_hash"])
     db.conn.close()
     # Restarting the same portal prints nothing again.
-    create_app(config)
+    make_app(tmp_path, production_defaults=True)
     assert "Mot de passe" not in capsys.readouterr().err
 
 

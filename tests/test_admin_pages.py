@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import html
+import functools
 import re
 from decimal import Decimal
 
-import pytest
-
 from portail import deposits, journal, settings
-from tests.admin_helpers import AuthActions, make_app
+from tests.admin_helpers import (
+    cheap_app,  # noqa: F401  (registers the `app` fixture)
+    logged_in_auth,  # noqa: F401  (registers the logged-in `auth` fixture)
+    page_text,
+)
 
-
-def text(response) -> str:
-    """The response body with HTML entities decoded and whitespace collapsed."""
-    return re.sub(r"[ \t\r\n]+", " ", html.unescape(response.get_data(as_text=True)))
-
-
-@pytest.fixture
-def app(tmp_path):
-    """The portal with a cheap password hash."""
-    return make_app(tmp_path)
-
-
-@pytest.fixture
-def auth(app, client):
-    """Alice, logged in."""
-    actions = AuthActions(app, client)
-    actions.create_admin()
-    assert actions.login().status_code == 303
-    return actions
+text = functools.partial(page_text, collapse_spaces=True)
 
 
 def file(db, number: int, **values) -> str:

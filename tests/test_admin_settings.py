@@ -3,7 +3,6 @@ the switch, the expiry banner and the connection test against a loopback double.
 
 from __future__ import annotations
 
-import html
 import re
 import socket
 import threading
@@ -16,31 +15,20 @@ from portail import admin_settings, journal, sandbox, settings, store
 from portail import api_entreprise as api
 from portail.api_urls import PRODUCTION_URL, SANDBOX_URL, STAGING_URL
 from portail.tokens import mint_token
-from tests.admin_helpers import AuthActions, make_app
+from tests.admin_helpers import (
+    cheap_app,  # noqa: F401  (registers the `app` fixture)
+    csrf_from,
+    logged_in,
+    logged_in_auth,  # noqa: F401  (registers the logged-in `auth` fixture)
+    make_app,
+)
+from tests.admin_helpers import page_text as text
+from tests.admin_helpers import save_settings as save_directly
+from tests.admin_helpers import saved_settings as saved
 
 VALID_SIRET = "21999001700010"  # the sandbox's demonstration recipient
 OTHER_SIRET = "73282932000074"
 DAY = 86400
-
-
-def text(response) -> str:
-    """The response body with HTML entities decoded (apostrophes come as &#39;)."""
-    return html.unescape(response.get_data(as_text=True))
-
-
-@pytest.fixture
-def app(tmp_path):
-    """The portal with a cheap password hash."""
-    return make_app(tmp_path)
-
-
-@pytest.fixture
-def auth(app, client):
-    """Alice, logged in."""
-    actions = AuthActions(app, client)
-    actions.create_admin()
-    assert actions.login().status_code == 303
-    return actions
 
 
 def form_data(auth, **overrides):
@@ -56,22 +44,6 @@ def form_data(auth, **overrides):
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
-
-
-def saved(app) -> settings.Settings:
-    db = store.connect(app.config["DATABASE"])
-    try:
-        return settings.load(db)
-    finally:
-        db.conn.close()
-
-
-def save_directly(app, **changes):
-    db = store.connect(app.config["DATABASE"])
-    try:
-        settings.save(db, changes, actor="test")
-    finally:
-        db.conn.close()
 
 
 # -- the page ---------------------------------------------------------------------------
@@ -238,10 +210,8 @@ def test_extra_urls_accepted_only_when_configured_and_https_unless_loopback(tmp_
             "http://proxy.collectivite.example",
         ],
     )
-    client = app.test_client()
-    auth = AuthActions(app, client)
-    auth.create_admin()
-    auth.login()
+    auth = logged_in(app)
+    client = auth.client
     token = mint_token(["open_data"])
     for url in ("http://127.0.0.1:8001", "https://proxy.collectivite.example/api-entreprise"):
         response = client.post("/admin/parametres", data=form_data(auth, api_url=url, token=token))
@@ -283,6 +253,103 @@ def test_loopback_recognition():
     assert admin_settings.is_loopback_hostname("localhost")
     assert not admin_settings.is_loopback_hostname("128.0.0.1")
     assert not admin_settings.is_loopback_hostname("localhost.evil.example")
+
+
+# -- clearing the token -----------------------------------------------------------------
+
+CLEAR_PATH = "/admin/parametres/effacer-jeton"
+HX_TIERS = {"HX-Request": "true", "HX-Target": "tiers-block", "HX-Trigger": "f-siret"}
+NOT_AVAILABLE = (
+    "L'assistance à la saisie par SIRET n'est pas disponible : complétez les champs vous-même."
+)
+SANDBOX_HEAD_OFFICE = sandbox.PERSONAS[0].siret
+SANDBOX_SECONDARY = sandbox.PERSONAS[1].siret
+
+
+def test_settings_page_offers_to_clear_a_saved_token(auth, app, client):
+    page = text(client.get("/admin/parametres"))
+    assert f'<a href="{CLEAR_PATH}" class="button secondary">Effacer le jeton…</a>' in page
+    save_directly(app, token="")
+    assert CLEAR_PATH not in text(client.get("/admin/parametres"))
+
+
+def test_clearing_asks_for_confirmation_first(auth, app, client):
+    token = saved(app).token
+    response = client.get(CLEAR_PATH)
+    page = text(response)
+    assert response.status_code == 200
+    assert "Effacer le jeton d'accès ?" in page
+    assert "ne verront plus d'informations pré-remplies" in page
+    assert "jamais la valeur du jeton" in page
+    form = re.search(rf'<form method="post" action="{CLEAR_PATH}".*?</form>', page, re.S).group(0)
+    assert 'name="csrf_token"' in form and ">Effacer le jeton</button>" in form
+    assert 'href="/admin/parametres"' in form  # the way out keeps the token
+    assert f"…{token[-4:]}" in page and token not in page
+    assert saved(app).token == token  # looking at the question erases nothing
+
+
+def test_clearing_the_token_stops_the_prefill_without_any_api_call(tmp_path):
+    with sandbox.LoopbackSandbox() as double:
+        app = make_app(tmp_path, EXTRA_API_BASE_URLS=[double.url])
+        token = mint_token(list(sandbox.DEMO_SCOPES))
+        save_directly(app, api_url=double.url, token=token)
+        applicant = app.test_client()
+        # Before: a SIRET typed by an applicant reaches the API and prefills the form.
+        before = applicant.get(f"/demande/tiers?siret={SANDBOX_HEAD_OFFICE}", headers=HX_TIERS)
+        assert before.status_code == 200 and NOT_AVAILABLE not in text(before)
+        calls = len(double.requests_seen)
+        assert calls >= 1
+
+        auth = logged_in(app)
+        response = auth.client.post(CLEAR_PATH, data={"csrf_token": auth.csrf(CLEAR_PATH)})
+        assert response.status_code == 303
+        assert response.headers["Location"] == "/admin/parametres"
+        assert saved(app).token == ""
+        page = text(auth.client.get("/admin/parametres"))
+        assert "Le jeton d'accès a été effacé." in page
+        assert "ils remplissent le formulaire eux-mêmes" in page
+        assert "Aucun jeton enregistré." in page
+
+        db = store.connect(app.config["DATABASE"])
+        journaled = db["api_journal"].count
+        # After: another valid SIRET (so no cache can answer) gets the manual-entry message.
+        after = applicant.get(f"/demande/tiers?siret={SANDBOX_SECONDARY}", headers=HX_TIERS)
+        assert after.status_code == 200
+        assert NOT_AVAILABLE in text(after)
+        assert len(double.requests_seen) == calls
+        assert db["api_journal"].count == journaled
+        db.conn.close()
+
+
+def test_clearing_is_journaled_without_the_token(auth, app, client, db):
+    token = saved(app).token
+    client.post(CLEAR_PATH, data={"csrf_token": auth.csrf(CLEAR_PATH)})
+    rows = list(db.query("SELECT * FROM settings_changes"))
+    assert [(row["actor"], row["key"], row["summary"]) for row in rows] == [
+        ("alice", "token", "jeton effacé")
+    ]
+    assert token not in str(rows) and token[-4:] not in rows[0]["summary"]
+    assert "jeton effacé" in text(client.get("/admin/parametres"))  # the history
+
+
+def test_clearing_without_a_token_changes_nothing(auth, app, client, db):
+    save_directly(app, token="")
+    assert "il n'y a rien à effacer" in text(client.get(CLEAR_PATH))
+    response = client.post(CLEAR_PATH, data={"csrf_token": auth.csrf()})
+    assert response.status_code == 303
+    assert "Aucun jeton n'était enregistré" in text(client.get("/admin/parametres"))
+    assert db["settings_changes"].count == 0
+
+
+def test_clearing_needs_the_csrf_token_and_a_logged_in_admin(auth, app, client):
+    token = saved(app).token
+    assert client.post(CLEAR_PATH).status_code == 400
+    anonymous = app.test_client()
+    csrf = csrf_from(anonymous.get("/admin/connexion").data)
+    response = anonymous.post(CLEAR_PATH, data={"csrf_token": csrf})
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/admin/connexion?next=")
+    assert saved(app).token == token
 
 
 # -- the switch -------------------------------------------------------------------------
@@ -432,11 +499,8 @@ def closed_port_url() -> str:
 @contextmanager
 def loopback_app(tmp_path, url, **config):
     app = make_app(tmp_path, EXTRA_API_BASE_URLS=[url], CONNECTION_TEST_TIMEOUT=0.5, **config)
-    client = app.test_client()
-    auth = AuthActions(app, client)
-    auth.create_admin()
-    auth.login()
-    yield app, client, auth
+    auth = logged_in(app)
+    yield app, auth.client, auth
 
 
 def run_test(client, auth, htmx=True, **overrides):
@@ -596,7 +660,13 @@ def test_token_never_leaks_in_a_whole_admin_session(tmp_path, caplog):
         token = mint_token(list(sandbox.DEMO_SCOPES))
         runner = app.test_cli_runner()
         seen.append(runner.invoke(args=["settings", "set", "token", "-"], input=token).output)
-        for path in ("/admin/", "/admin/parametres", "/admin/demandes", "/admin/guide-jeton"):
+        for path in (
+            "/admin/",
+            "/admin/parametres",
+            CLEAR_PATH,
+            "/admin/demandes",
+            "/admin/guide-jeton",
+        ):
             record(client.get(path))
         record(run_test(client, auth, api_url=double.url, token=token))
         record(run_test(client, auth, htmx=False, api_url=double.url, token=token))

@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import html
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from portail import auth_passwords, auth_sessions, auth_throttle
-from tests.admin_helpers import PASSWORD, USERNAME, AuthActions, csrf_from, make_app
-
-
-def text(response) -> str:
-    """The response body with HTML entities decoded (apostrophes come as &#39;)."""
-    return html.unescape(response.get_data(as_text=True))
-
-
-@pytest.fixture
-def app(tmp_path):
-    """The portal with a cheap password hash (CSRF stays on, as in production)."""
-    return make_app(tmp_path)
+from tests.admin_helpers import (
+    PASSWORD,
+    USERNAME,
+    AuthActions,
+    cheap_app,  # noqa: F401  (registers the `app` fixture)
+    csrf_from,
+    make_app,
+)
+from tests.admin_helpers import page_text as text
 
 
 @pytest.fixture
 def auth(app, client):
-    """AuthActions with one admin, alice."""
+    """AuthActions with one admin, alice, not yet logged in (these tests log in themselves)."""
     actions = AuthActions(app, client)
     actions.create_admin()
     return actions

@@ -7,9 +7,10 @@ import time
 
 import pytest
 
-from portail import sandbox, settings, store
+from portail import sandbox
 from portail.tokens import mint_token
 from tests.admin_helpers import PASSWORD, USERNAME, AuthActions, make_app
+from tests.admin_helpers import saved_settings as saved
 from tests.browser_support import browser, live_server
 
 pytestmark = pytest.mark.browser
@@ -39,14 +40,6 @@ def chromium():
     """Debian's Chromium."""
     with browser() as launched:
         yield launched
-
-
-def saved(app) -> settings.Settings:
-    db = store.connect(app.config["DATABASE"])
-    try:
-        return settings.load(db)
-    finally:
-        db.conn.close()
 
 
 def log_in(page, base_url, path="/admin/parametres"):
@@ -141,3 +134,22 @@ def test_connection_test_works_without_javascript(portal, double, chromium):
     expect(page.locator("#connection-result")).to_contain_text("Connexion réussie")
     expect(page.get_by_label(re.compile(re.escape(double.url)))).to_be_checked()
     context.close()
+
+
+def test_admin_clears_the_token_after_confirming(portal, chromium):
+    app, base_url = portal
+    token = saved(app).token
+    page = chromium.new_page()
+    log_in(page, base_url)
+    page.get_by_role("link", name="Effacer le jeton…").click()
+    expect(page).to_have_url(base_url + "/admin/parametres/effacer-jeton")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Effacer le jeton d'accès ?")
+    assert saved(app).token == token  # the question alone erases nothing
+
+    page.get_by_role("button", name="Effacer le jeton").click()
+    expect(page).to_have_url(base_url + "/admin/parametres")
+    expect(page.get_by_role("status").first).to_contain_text("Le jeton d'accès a été effacé.")
+    expect(page.locator("#f-token-state")).to_contain_text("Aucun jeton enregistré.")
+    expect(page.get_by_role("link", name="Effacer le jeton…")).to_have_count(0)
+    assert saved(app).token == ""
+    page.close()
