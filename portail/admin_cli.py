@@ -18,6 +18,7 @@ from flask.cli import AppGroup
 
 from portail import admin_settings, auth_accounts, auth_passwords, settings
 from portail.db import get_db
+from portail.paris_time import PARIS
 
 admin_group = AppGroup("admin", help="Comptes administrateurs.")
 settings_group = AppGroup("settings", help="Paramètres de l'assistance API Entreprise.")
@@ -111,7 +112,7 @@ def admin_list() -> None:
     for account in accounts:
         if account.throttled_until:
             # To the second: the delays after failed logins are seconds long.
-            until = account.throttled_until.astimezone(admin_settings.PARIS)
+            until = account.throttled_until.astimezone(PARIS)
             state = f"connexion refusée jusqu'au {until:%d/%m/%Y à %H:%M:%S} (trop d'échecs)"
         else:
             state = "actif"

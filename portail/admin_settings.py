@@ -12,19 +12,18 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
 from portail import settings as settings_store
 from portail.api_urls import KNOWN_URLS, PRODUCTION_URL
+from portail.paris_time import PARIS
 from portail.siret import InvalidSiret, validate_siret
 from portail.store import immediate, utcnow
 from portail.tokens import NotAJwt, TokenInfo, token_info
 
 logger = logging.getLogger(__name__)
 
-PARIS = ZoneInfo("Europe/Paris")
 TOKEN_MAX_LENGTH = 8192
 
 # What each scope allows, in the admin's words.

@@ -25,7 +25,6 @@ import math
 import secrets
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import click
 from flask import (
@@ -44,12 +43,12 @@ from flask import (
 from forms.login import LoginForm
 from portail import auth_accounts, auth_passwords, auth_sessions, auth_throttle, store
 from portail.db import get_db
+from portail.paris_time import PARIS
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
 
 COOKIE_NAME = "portail_admin"
 COOKIE_PATH = "/admin"
-PARIS = ZoneInfo("Europe/Paris")
 
 
 # -- configuration helpers -------------------------------------------------------------

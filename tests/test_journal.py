@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import html as html_module
 import io
 
 import pytest
@@ -143,6 +144,23 @@ def test_journal_page_lists_rows_newest_first_with_cache_marked(admin):
     assert html.index("second") < html.index("first")
     assert "Cache" in html and "123 456 789 00011" in html or SIRET in html
     assert "2 lignes" in html
+
+
+def test_refused_lookups_are_marked_not_sent_and_are_neither_success_nor_failure(admin):
+    client, db = admin
+    record(
+        db,
+        refused=True,
+        status=None,
+        duration_ms=None,
+        request_id=None,
+        kind="client_share_spent",
+    )
+    page = html_module.unescape(client.get("/admin/journal").get_data(as_text=True))
+    assert "Non envoyé" in page
+    assert "trop de recherches d'un même poste" in page
+    assert "sans réponse" not in page
+    assert journal.last_failure(db) is None and journal.last_success(db) is None
 
 
 def test_journal_page_paginates_and_keeps_filters(admin):
