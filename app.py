@@ -11,9 +11,8 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portail import db, layout, log_scrub, security
+from portail import client_address, db, layout, log_scrub, security
 
 
 def _load_or_create_secret_key(instance_path: str) -> str:
@@ -41,7 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # demonstration works over plain http://127.0.0.1.
         SESSION_COOKIE_SECURE=False,
         # Number of reverse proxies in front (X-Forwarded-For/Proto are trusted that deep),
-        # so that per-IP login throttling sees the client's address, not the proxy's.
+        # so that per-IP throttling sees the client's address, not the proxy's.
         TRUSTED_PROXIES=0,
     )
     app.config.from_pyfile("config.py", silent=True)
@@ -51,10 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _load_or_create_secret_key(app.instance_path)
 
-    if app.config["TRUSTED_PROXIES"]:
-        hops = int(app.config["TRUSTED_PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
-
+    client_address.init_app(app)
     log_scrub.install()  # the API token is masked in every log line, whoever logs it
     db.init_app(app)
     security.init_app(app)
