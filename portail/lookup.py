@@ -389,7 +389,9 @@ def _finish(ctx, key, route, target, provider, answer, error, duration_ms) -> No
             raise  # without the shared block, other workers would keep calling: stop here
 
 
-def _journal(ctx, route, target, status, code, kind, duration_ms, request_id, *, cache=False):
+def _journal(
+    ctx, route, target, status, code, kind, duration_ms, request_id, *, cache=False, refused=False
+):
     journal.record_call(
         ctx.db,
         route=route,
@@ -402,8 +404,10 @@ def _journal(ctx, route, target, status, code, kind, duration_ms, request_id, *,
         request_id=request_id,
         cache_hit=cache,
         kind=kind,
+        refused=refused,
     )
-    ctx.traces.append(_Trace(route, target, status, code, kind, request_id))
+    if not refused:  # lookups joined to this one accessed the same data: they repeat the trace
+        ctx.traces.append(_Trace(route, target, status, code, kind, request_id))
 
 
 def _journal_refusal(ctx: _Context, route: str, target: str, error: ApiEntrepriseError) -> None:
@@ -414,19 +418,7 @@ def _journal_refusal(ctx: _Context, route: str, target: str, error: ApiEntrepris
     """
     try:
         with relaxed_durability(ctx.db):
-            journal.record_call(
-                ctx.db,
-                route=route,
-                target=target,
-                object_=ctx.object_,
-                actor=ctx.actor,
-                status=None,
-                error_code=None,
-                duration_ms=None,
-                request_id=None,
-                kind=error.kind,
-                refused=True,
-            )
+            _journal(ctx, route, target, None, None, error.kind, None, None, refused=True)
     except sqlite3.Error:
         logger.exception("Refus d'appel non journalisé (%s, cible %s)", error.kind, target)
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: an app on a temporary database, its client and CLI runner."""
+"""Shared fixtures: an app on a temporary database, its client and CLI runner; a migrated
+database without an app (service-level tests); the loopback API double."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 
 from app import create_app
 from portail import store
+from tests.fault_double import FaultDouble
 
 
 @pytest.fixture
@@ -39,3 +41,19 @@ def db(app):
     database = store.connect(app.config["DATABASE"])
     yield database
     database.conn.close()
+
+
+@pytest.fixture
+def database(tmp_path):
+    """A migrated database of its own, no Flask app (service-level tests)."""
+    connection = store.connect(tmp_path / "service.sqlite3")
+    store.migrate(connection)
+    yield connection
+    connection.conn.close()
+
+
+@pytest.fixture
+def double():
+    """The loopback API Entreprise double with fault injection (tests/fault_double.py)."""
+    with FaultDouble() as server:
+        yield server

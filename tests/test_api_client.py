@@ -12,7 +12,7 @@ import pytest
 
 from portail import api_entreprise as api
 from portail.tokens import mint_token
-from tests.fault_double import FaultDouble, Reply, error_body, etablissement_body, refused_url
+from tests.fault_double import Reply, error_body, etablissement_body, refused_url
 
 SIRET = "12345678900011"
 RECIPIENT = "21999001700010"
@@ -24,13 +24,6 @@ MARGIN = 0.6  # scheduling slack on a loaded CI machine
 def token():
     """A fictitious JWT, fresh per test."""
     return mint_token(["open_data"])
-
-
-@pytest.fixture
-def double():
-    """The loopback API double."""
-    with FaultDouble() as server:
-        yield server
 
 
 @pytest.fixture

@@ -5,49 +5,21 @@ from __future__ import annotations
 
 import logging
 
-import pytest
-
-from app import create_app
-from portail import client_address, settings, store
-from portail.tokens import mint_token
-from tests.fault_double import FaultDouble
-from tests.test_client_share import HTMX, RECIPIENT, valid_siret
+from portail import client_address
+from tests.api_helpers import portal_on
+from tests.test_client_share import HTMX, valid_siret
 
 PROXY = {"REMOTE_ADDR": "10.0.0.2"}
 
 
-@pytest.fixture
-def double():
-    with FaultDouble() as server:
-        yield server
-
-
 def portal(tmp_path, double, hops):
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE": str(tmp_path / f"portail-{hops}.sqlite3"),
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "DEMO_ADMIN": False,
-            "EXTRA_API_BASE_URLS": [double.url],
-            "RATE_BUDGET_PER_CLIENT_PER_MINUTE": 1,
-            "LOOKUP_CACHE_SECONDS": 0,
-            "TRUSTED_PROXIES": hops,
-        }
+    app = portal_on(
+        tmp_path,
+        double.url,
+        RATE_BUDGET_PER_CLIENT_PER_MINUTE=1,
+        LOOKUP_CACHE_SECONDS=0,
+        TRUSTED_PROXIES=hops,
     )
-    db = store.connect(app.config["DATABASE"])
-    settings.save(
-        db,
-        {
-            "enabled": True,
-            "api_url": double.url,
-            "recipient_siret": RECIPIENT,
-            "token": mint_token(["open_data"]),
-            "context": "Aides publiques",
-        },
-        actor="test",
-    )
-    db.conn.close()
     return app.test_client()
 
 

@@ -9,14 +9,10 @@ import html
 import pytest
 from stdnum import luhn
 
-from app import create_app
-from portail import journal, rate_budget, settings, store
+from portail import journal, rate_budget, store
 from portail.lookup import LookupPolicy, lookup_public_tiers
-from portail.settings import Settings
-from portail.tokens import mint_token
-from tests.fault_double import FaultDouble
+from tests.api_helpers import portal_on, settings_on
 
-RECIPIENT = "21999001700010"
 ETAB = "/v4/insee/sirene/etablissements/diffusibles/"
 HTMX = {"HX-Request": "true", "HX-Target": "tiers-block"}
 SHARE = 3
@@ -33,28 +29,8 @@ def valid_siret(number: int) -> str:
 
 
 @pytest.fixture
-def database(tmp_path):
-    db = store.connect(tmp_path / "portail.sqlite3")
-    store.migrate(db)
-    yield db
-    db.conn.close()
-
-
-@pytest.fixture
-def double():
-    with FaultDouble() as server:
-        yield server
-
-
-@pytest.fixture
 def conf(double):
-    return Settings(
-        enabled=True,
-        recipient_siret=RECIPIENT,
-        token=mint_token(["open_data"]),
-        context="Aides publiques",
-        api_url=double.url,
-    )
+    return settings_on(double.url)
 
 
 def lookup(db, conf, number, client, policy=POLICY):
@@ -157,30 +133,9 @@ def test_a_refused_call_on_an_open_circuit_is_journaled(database, conf, double):
 
 
 def test_route_uses_the_configured_share_and_keeps_typed_values(tmp_path, double):
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE": str(tmp_path / "portail.sqlite3"),
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "DEMO_ADMIN": False,
-            "EXTRA_API_BASE_URLS": [double.url],
-            "RATE_BUDGET_PER_CLIENT_PER_MINUTE": 2,
-            "LOOKUP_CACHE_SECONDS": 0,
-        }
+    app = portal_on(
+        tmp_path, double.url, RATE_BUDGET_PER_CLIENT_PER_MINUTE=2, LOOKUP_CACHE_SECONDS=0
     )
-    db = store.connect(app.config["DATABASE"])
-    settings.save(
-        db,
-        {
-            "enabled": True,
-            "api_url": double.url,
-            "recipient_siret": RECIPIENT,
-            "token": mint_token(["open_data"]),
-            "context": "Aides publiques",
-        },
-        actor="test",
-    )
-    db.conn.close()
     client = app.test_client()
     busy = {"REMOTE_ADDR": "192.0.2.44"}
     for number in range(2):

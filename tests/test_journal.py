@@ -31,15 +31,6 @@ def record(db, **changes):
     journal.record_call(db, **values)
 
 
-@pytest.fixture
-def database(tmp_path):
-    """A migrated database."""
-    db = store.connect(tmp_path / "journal.sqlite3")
-    store.migrate(db)
-    yield db
-    db.conn.close()
-
-
 def test_a_row_holds_the_trace_fields(database):
     record(database, actor="alice")
     [row] = database.query("SELECT * FROM api_journal")

@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import logging
 
-import pytest
-
-from portail import log_scrub, settings, store
+from portail import log_scrub, settings
 from portail.tokens import mint_token
 
 
-@pytest.fixture
-def database(tmp_path):
-    db = store.connect(tmp_path / "portail.sqlite3")
-    store.migrate(db)
-    yield db
-    db.conn.close()
-
-
-def test_a_loaded_token_is_masked_in_messages_and_arguments(app, database, caplog):
+def test_a_loaded_token_is_masked_in_messages_and_arguments(db, caplog):
     token = mint_token(["open_data"])
-    settings.save(database, {"token": token}, actor="test")
-    assert settings.load(database).token == token
+    settings.save(db, {"token": token}, actor="test")
+    assert settings.load(db).token == token
     logger = logging.getLogger("some.library")
     with caplog.at_level(logging.DEBUG):
         logger.warning("Authorization: Bearer %s", token)
@@ -32,9 +22,9 @@ def test_a_loaded_token_is_masked_in_messages_and_arguments(app, database, caplo
         assert log_scrub.MASK in record.getMessage()
 
 
-def test_a_token_inside_an_exception_is_masked_in_the_traceback(app, database, caplog):
+def test_a_token_inside_an_exception_is_masked_in_the_traceback(db, caplog):
     token = mint_token(["open_data"])
-    settings.save(database, {"token": token}, actor="test")
+    settings.save(db, {"token": token}, actor="test")
     with caplog.at_level(logging.ERROR):
         try:
             raise RuntimeError(f"upstream echoed {token}")

@@ -13,6 +13,7 @@ from portail import journal, lookup, store
 from portail.lookup import LookupPolicy, lookup_public_tiers
 from portail.settings import Settings
 from portail.tokens import mint_token
+from tests.api_helpers import settings_on
 from tests.fault_double import (
     FaultDouble,
     Reply,
@@ -31,31 +32,9 @@ HAND = "les champs vous-même"
 
 
 @pytest.fixture
-def database(tmp_path):
-    """A migrated database of its own (no Flask app needed at the service level)."""
-    db = store.connect(tmp_path / "portail.sqlite3")
-    store.migrate(db)
-    yield db
-    db.conn.close()
-
-
-@pytest.fixture
-def double():
-    """The loopback API double."""
-    with FaultDouble() as server:
-        yield server
-
-
-@pytest.fixture
 def conf(double):
     """Settings pointing at the double, with a fresh fictitious token."""
-    return Settings(
-        enabled=True,
-        recipient_siret=RECIPIENT,
-        token=mint_token(["open_data"]),
-        context="Aides publiques",
-        api_url=double.url,
-    )
+    return settings_on(double.url)
 
 
 def run(db, conf, siret=SIRET, policy=POLICY, **kwargs):
@@ -380,7 +359,7 @@ def test_a_409_waits_for_the_other_worker_s_answer(database, conf, double, tmp_p
     def other_worker_finishes():
         time.sleep(0.15)
         lookup_cache.put(
-            store.connect(tmp_path / "portail.sqlite3"),  # the other worker's connection
+            store.connect(tmp_path / "service.sqlite3"),  # the other worker's connection
             key,
             route=ROUTE_ETABLISSEMENT_DIFFUSIBLE,
             target=SIRET,

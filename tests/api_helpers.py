@@ -1,0 +1,55 @@
+"""A portal (or bare settings) pointed at a loopback API: the double or the sandbox server."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app import create_app
+from portail import settings, store
+from portail.settings import Settings
+from portail.tokens import mint_token
+
+RECIPIENT = "21999001700010"
+CONTEXT = "Aides publiques"
+
+
+def settings_on(api_url: str, scopes: tuple[str, ...] = ("open_data",)) -> Settings:
+    """Complete settings with the switch on and a fresh fictitious token, for `api_url`."""
+    return Settings(
+        enabled=True,
+        recipient_siret=RECIPIENT,
+        token=mint_token(list(scopes)),
+        context=CONTEXT,
+        api_url=api_url,
+    )
+
+
+def portal_on(tmp_path, api_url: str, name: str = "portail.sqlite3", **config) -> Flask:
+    """A test app whose saved settings point at `api_url` (accepted as an extra base URL)."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(tmp_path / name),
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "DEMO_ADMIN": False,
+            "EXTRA_API_BASE_URLS": [api_url],
+            **config,
+        }
+    )
+    conf = settings_on(api_url)
+    db = store.connect(app.config["DATABASE"])
+    try:
+        settings.save(
+            db,
+            {
+                "enabled": conf.enabled,
+                "api_url": conf.api_url,
+                "recipient_siret": conf.recipient_siret,
+                "token": conf.token,
+                "context": conf.context,
+            },
+            actor="test",
+        )
+    finally:
+        db.conn.close()
+    return app
