@@ -122,3 +122,11 @@ class DepositForm(FlaskForm):
             )
         ]
     )
+
+
+class PrefillForm(FlaskForm):
+    """The no-JS "Pré-remplir" post: only its CSRF token is checked, like DepositForm's.
+
+    The lookup spends the authority's shared API budget, so another site must not be able
+    to trigger it through the applicant's browser.
+    """

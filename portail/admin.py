@@ -351,6 +351,10 @@ def deposit(ref: str):
         row=row,
         lines=lines,
         snapshot=json.dumps(snapshot, ensure_ascii=False, indent=2) if snapshot else None,
+        # Set when the directory answered for a successor of the filed SIRET (deposits.py).
+        answered_siret=(snapshot or {}).get("answered_siret")
+        if isinstance(snapshot, dict)
+        else None,
         prefilled_count=len(prefilled),
         changed_count=len(changed),
         paris=admin_settings.paris_datetime,

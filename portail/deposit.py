@@ -3,6 +3,10 @@
 One partial (`_tiers.html`) renders inside the full page and alone for htmx. The SIRET input
 lives outside that partial so focus and caret survive a swap, and the status line is an
 `aria-live` region that htmx updates out of band, so screen readers hear what happened.
+
+Without JavaScript, "Pré-remplir" posts the whole form to /demande (`action=prefill`) and the
+page comes back prefilled: a GET would put the e-mail and phone already typed in the URL,
+the browser history and the server logs. GET /demande/tiers stays for htmx and bookmarks.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    g,
     make_response,
     redirect,
     render_template,
@@ -20,9 +25,10 @@ from flask import (
     url_for,
 )
 
-from forms.deposit import DepositForm, parse_amount
+from forms.deposit import DepositForm, PrefillForm, parse_amount
 from portail import deposits, labels, sandbox, settings
 from portail.db import get_db
+from portail.layout import siret_fr
 from portail.security import csrf
 from portail.siret import InvalidSiret, normalise, validate_siret
 from portail.tiers import TIERS_FIELDS
@@ -41,6 +47,8 @@ APPLICANT_FIELDS = (
 )
 TEXT_FIELDS = tuple(dict.fromkeys(("siret", *TIERS_FIELDS, *APPLICANT_FIELDS)))
 MAX_FIELD_LENGTH = 5000  # echoed values are bounded even before validation
+PREFILL_ACTION = "prefill"  # value of the "Pré-remplir" button, named "action"
+USE_SIRET = "use_siret"  # the "Utiliser le SIRET …" button: its value is the answered SIRET
 
 
 def _typed_values(source) -> dict[str, str]:
@@ -56,6 +64,29 @@ def _typed_values(source) -> dict[str, str]:
     return values
 
 
+def _take_used_siret(values: dict[str, str], source) -> bool:
+    """Put the SIRET of a clicked "Utiliser le SIRET …" button in the field; True if one was."""
+    used = (source.get(USE_SIRET) or "")[:MAX_FIELD_LENGTH]
+    if not used:
+        return False
+    values["siret"] = siret_fr(normalise(used))
+    return True
+
+
+def _settings() -> settings.Settings:
+    # Read once per request: the lookup, the fragment and the page all need them.
+    if "settings" not in g:
+        g.settings = settings.load(get_db())
+    return g.settings
+
+
+def _only_siret_typed(values: dict[str, str]) -> bool:
+    """True when the form holds a SIRET and nothing else the applicant typed."""
+    return bool(values["siret"].strip()) and not any(
+        value.strip() for name, value in values.items() if name not in ("siret", "pays")
+    )
+
+
 class Status:
     """The status line under the SIRET input: a French sentence and its level."""
 
@@ -64,16 +95,28 @@ class Status:
         self.level = level
 
 
-def _lookup(values: dict[str, str], live: bool) -> tuple[Status, dict]:
+def _lookup(
+    values: dict[str, str],
+    live: bool,
+    fill_siret: bool = False,
+    previous_snapshot: str | None = None,
+) -> tuple[Status, dict]:
     """Validate the SIRET and prefill the tiers; returns the status and extra template data.
 
     `values` is updated in place: prefilled fields replace typed ones only on success, so a
-    failed or refused lookup never erases what the applicant typed.
+    failed or refused lookup never erases what the applicant typed (nor the signed snapshot
+    of an earlier prefill, which still describes those fields). `fill_siret` is for the
+    whole page: when the directory answers for another SIRET, the field takes that SIRET.
     """
     from portail.lookup import lookup_public_tiers
 
-    extra: dict = {"tiers": None, "prefilled": set()}
-    conf = settings.load(get_db())
+    extra: dict = {
+        "tiers": None,
+        "prefilled": set(),
+        "prefill_snapshot": previous_snapshot or "",
+        "siret_replaced": False,
+    }
+    conf = _settings()
     if not conf.prefill_available:
         return Status(
             "L'assistance à la saisie par SIRET n'est pas disponible : "
@@ -102,23 +145,32 @@ def _lookup(values: dict[str, str], live: bool) -> tuple[Status, dict]:
     if outcome.tiers is None:
         return Status(outcome.message, outcome.level), extra
 
-    # The SIRET stays as typed (the input is outside the swapped block); a redirect to
-    # another SIRET is told in a notice instead.
-    proposed = {k: v for k, v in outcome.tiers.form_values().items() if k != "siret"}
+    tiers = outcome.tiers
+    # The SIRET is handled apart: the htmx fragment cannot touch the input (it is outside
+    # the swapped block), so there a redirect is told in a notice with a button instead.
+    proposed = {k: v for k, v in tiers.form_values().items() if k != "siret"}
     prefilled = {name: value for name, value in proposed.items() if value}
     values.update(proposed)
     if not values.get("pays"):
         values["pays"] = "France"
-    extra["tiers"] = outcome.tiers
+    answered = tiers.siret or siret
+    if fill_siret and answered != siret:
+        # A transferred establishment: filing the old SIRET next to its successor's data
+        # would mislead the authority, and the whole page can fix the field itself.
+        values["siret"] = siret_fr(answered)
+        prefilled["siret"] = answered
+        extra["siret_replaced"] = True
+    extra["tiers"] = tiers
     extra["prefilled"] = set(prefilled)
     extra["prefill_snapshot"] = deposits.seal_snapshot(
-        current_app.secret_key, siret, outcome.snapshot or {}, prefilled
+        current_app.secret_key, siret, outcome.snapshot or {}, prefilled, answered_siret=answered
     )
     return Status(outcome.message, outcome.level), extra
 
 
 def _render_page(values, status=None, errors=None, extra=None, code=200):
-    conf = settings.load(get_db())
+    """The whole deposit page, never cached: it echoes what the applicant typed."""
+    conf = _settings()
     response = make_response(
         render_template(
             "deposit/form.html",
@@ -156,29 +208,91 @@ def form():
     return _render_page(_typed_values({}))
 
 
+def _used_siret_status(status: Status, values: dict[str, str]) -> Status:
+    # The input changed under the applicant's eyes: the aria-live line says so first.
+    return Status(
+        f"Le SIRET {values['siret']} a été reporté dans le champ « Numéro SIRET ». "
+        + status.message,
+        status.level,
+    )
+
+
+def _prefilled_page(values: dict[str, str], source, used_siret: bool):
+    """The whole page after a lookup (no JavaScript): every typed value kept, tiers filled."""
+    status, extra = _lookup(
+        values, live=False, fill_siret=True, previous_snapshot=source.get("prefill_snapshot")
+    )
+    errors = {"siret": extra.pop("siret_error")} if "siret_error" in extra else {}
+    if used_siret:
+        status = _used_siret_status(status, values)
+    return _render_page(values, status=status, errors=errors, extra=extra)
+
+
 @bp.get("/demande/tiers")
 def tiers():
     """Prefill the tiers from a SIRET: the fragment for htmx, the whole page otherwise."""
     values = _typed_values(request.args)
-    fragment = _is_tiers_fragment_request()
-    status, extra = _lookup(values, live=fragment)
-    if not fragment:
-        errors = {"siret": extra.pop("siret_error")} if "siret_error" in extra else {}
-        return _render_page(values, status=status, errors=errors, extra=extra)
+    used_siret = _take_used_siret(values, request.args)
+    if not _is_tiers_fragment_request():
+        return _prefilled_page(values, request.args, used_siret)
+    status, extra = _lookup(
+        values, live=True, previous_snapshot=request.args.get("prefill_snapshot")
+    )
     extra.pop("siret_error", None)
+    if used_siret:
+        status = _used_siret_status(status, values)
+    conf = _settings()
     response = make_response(
-        render_template("deposit/_tiers_response.html", values=values, status=status, **extra)
+        render_template(
+            "deposit/_tiers_response.html",
+            values=values,
+            status=status,
+            siret_oob=used_siret,  # only a click may replace the input, never a keystroke
+            prefill_available=conf.prefill_available,
+            **extra,
+        )
     )
     response.headers["Vary"] = "HX-Request, HX-Target"
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-@bp.post("/demande")
-@csrf.exempt  # checked by DepositForm instead, so a stale token keeps every typed value
-def submit():
-    """File the deposit: 422 with every value kept when invalid, 303 to the receipt when filed."""
+def _prefill_from_post():
+    """The no-JS "Pré-remplir" (or "Utiliser le SIRET …"): the page prefilled, nothing filed."""
     values = _typed_values(request.form)
+    if not PrefillForm(formdata=request.form).validate():
+        # Only the CSRF token can fail: no lookup, every value and the snapshot kept.
+        extra = {
+            "tiers": None,
+            "prefilled": set(),
+            "prefill_snapshot": request.form.get("prefill_snapshot"),
+        }
+        errors = {
+            "_form": "Votre session a expiré et le pré-remplissage n'a pas été lancé. "
+            "Vos informations sont conservées ci-dessous : cliquez à nouveau sur "
+            "« Pré-remplir »."
+        }
+        return _render_page(values, errors=errors, extra=extra, code=422)
+    used_siret = _take_used_siret(values, request.form)
+    return _prefilled_page(values, request.form, used_siret)
+
+
+@bp.post("/demande")
+@csrf.exempt  # checked by DepositForm and PrefillForm, so a stale token keeps typed values
+def submit():
+    """File the deposit: 422 with every value kept when invalid, 303 to the receipt when filed.
+
+    The "Pré-remplir" and "Utiliser le SIRET …" buttons post here too (without JavaScript),
+    and so does Enter pressed in a form holding only a SIRET: they get the page back
+    prefilled (200) and file nothing.
+    """
+    if request.form.get("action") == PREFILL_ACTION or request.form.get(USE_SIRET):
+        return _prefill_from_post()
+    values = _typed_values(request.form)
+    if _only_siret_typed(values) and _settings().prefill_available:
+        # Enter pressed right after typing the SIRET (the default button files): what the
+        # applicant wants is the prefill, not a list of fifteen empty fields.
+        return _prefill_from_post()
     form = DepositForm(formdata=request.form)
     if not form.validate():
         errors = {name: messages[0] for name, messages in form.errors.items() if messages}
@@ -236,7 +350,7 @@ def demonstration():
     return render_template(
         "deposit/demonstration.html",
         personas=sandbox.PERSONAS,
-        demo=settings.load(get_db()).demo,
+        demo=_settings().demo,
     )
 
 

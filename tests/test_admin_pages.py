@@ -133,6 +133,22 @@ def test_deposit_detail_shows_values_prefilled_and_changed_fields_and_snapshot(a
     assert viewed and viewed[0]["detail"] == ref and viewed[0]["username"] == "alice"
 
 
+def test_deposit_filed_with_a_replaced_siret_warns_the_instructor(auth, client, db):
+    # The applicant kept the old SIRET; the directory answered for its successor.
+    snapshot = {
+        "payload": {"etablissement": {"data": {"siret": "99989017100021"}}},
+        "prefilled": {"commune": "ANGERS"},
+        "answered_siret": "99989017100021",
+    }
+    values = {"siret": "99989017100013", "commune": "ANGERS", "intitule_projet": "Atelier"}
+    ref = deposits.file_deposit(db, values, Decimal("900"), snapshot).ref
+    page = text(client.get(f"/admin/demandes/{ref}"))
+    assert "Le SIRET déposé (999 890 171 00013) a été remplacé" in page
+    assert "par le SIRET <strong>999 890 171 00021</strong>" in page
+    plain = file(db, 2)
+    assert "a été remplacé dans le répertoire" not in text(client.get(f"/admin/demandes/{plain}"))
+
+
 def test_deposit_without_prefill(auth, client, db):
     ref = file(db, 1)
     page = text(client.get(f"/admin/demandes/{ref}"))

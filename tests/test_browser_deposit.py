@@ -106,11 +106,18 @@ def test_without_javascript_prefill_button_and_filing_work(browser, base_url, up
     page = context.new_page()
     page.goto(f"{base_url}/demande")
     page.fill("#f-intitule_projet", "Saisi avant le pré-remplissage")
+    page.fill("#f-email", "paul.martin@example.org")
+    page.fill("#f-description_projet", "Une description déjà saisie.")
     page.fill("#f-siret", "999 123 409 00016")
-    page.click("text=Pré-remplir")
-    page.wait_for_url(re.compile(r".*/demande/tiers\?.*"))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Pré-remplir").click()
+    # The form was posted: what was typed is in no URL (address bar, history, logs).
+    assert page.url == f"{base_url}/demande"
+    assert "example.org" not in page.url and "%40" not in page.url
     assert page.input_value("#f-adresse_numero") == "22 bis"
     assert page.input_value("#f-intitule_projet") == "Saisi avant le pré-remplissage"
+    assert page.input_value("#f-email") == "paul.martin@example.org"
+    assert page.input_value("#f-description_projet") == "Une description déjà saisie."
     fill_applicant(page)
     page.fill("#f-montant_demande", "0")
     page.click("text=Déposer ma demande")
@@ -120,4 +127,99 @@ def test_without_javascript_prefill_button_and_filing_work(browser, base_url, up
     page.click("text=Déposer ma demande")
     page.wait_for_url(re.compile(r".*/recu$"))
     assert "Votre demande a bien été déposée" in page.inner_text("main")
+    assert len(establishment_calls(upstream, HEAD_OFFICE)) == 1
+    context.close()
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "htmx"])
+def test_enter_in_a_text_field_files_the_deposit(browser, base_url, upstream, javascript):
+    context = browser.new_context(java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(f"{base_url}/demande")
+    page.fill("#f-siret", "999 123 409 00016")
+    if javascript:  # let the live lookup land before editing what it fills
+        expect(page.locator("#f-adresse_numero")).to_have_value("22 bis")
+    page.fill("#f-raison_sociale", "Atelier Martin")
+    page.fill("#f-code_postal", "75001")
+    page.fill("#f-commune", "PARIS")
+    fill_applicant(page)
+    page.focus("#f-montant_demande")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    # Enter is the default button, "Déposer ma demande", never "Pré-remplir".
+    page.wait_for_url(re.compile(r".*/demande/AIDE-\d{4}-[0-9A-Z-]+/recu$"))
+    assert "Atelier Martin" in page.inner_text("main")
+    assert len(establishment_calls(upstream, HEAD_OFFICE)) == (1 if javascript else 0)
+    context.close()
+
+
+REDIRECTED = "99989017100013"
+SUCCESSOR = "99989017100021"
+
+
+def test_htmx_use_the_answered_siret_button(browser, base_url, upstream):
+    page = browser.new_page()
+    page.goto(f"{base_url}/demande")
+    page.fill("#f-siret", "999 890 171 00013")  # a joinery that moved
+    button = page.get_by_role("button", name="Utiliser le SIRET 999 890 171 00021")
+    expect(button).to_be_visible()
+    expect(page.locator("#f-commune")).to_have_value("ANGERS")
+    assert page.input_value("#f-siret") == "999 890 171 00013"  # typing is never overwritten
+    button.click()
+    expect(page.locator("#f-siret")).to_have_value("999 890 171 00021")
+    expect(page.locator("#f-siret")).to_be_focused()
+    expect(page.locator("#siret-status")).to_contain_text("a été reporté dans le champ")
+    expect(page.locator("#siret-redirect")).to_have_count(0)
+    assert page.url == f"{base_url}/demande"  # htmx did it: no page load
+    assert len(establishment_calls(upstream, SUCCESSOR)) == 1
+    # The input htmx put in place still looks up as one types.
+    page.fill("#f-siret", "999 123 409 00016")
+    expect(page.locator("#f-adresse_numero")).to_have_value("22 bis")
+    page.fill("#f-siret", "999 890 171 00021")
+    expect(page.locator("#f-commune")).to_have_value("ANGERS")
+    fill_applicant(page)
+    page.click("text=Déposer ma demande")
+    page.wait_for_url(re.compile(r".*/recu$"))
+    receipt = page.inner_text("main")
+    assert "999 890 171 00021" in receipt
+    assert "SIRET indiqué par le répertoire Sirene" not in receipt
+
+
+def test_filing_the_old_siret_shows_the_answered_one_on_the_receipt(browser, base_url, upstream):
+    page = browser.new_page()
+    page.goto(f"{base_url}/demande")
+    page.fill("#f-siret", "999 890 171 00013")
+    expect(page.locator("#f-commune")).to_have_value("ANGERS")
+    fill_applicant(page)
+    page.click("text=Déposer ma demande")
+    page.wait_for_url(re.compile(r".*/recu$"))
+    expect(page.locator("#answered-siret")).to_contain_text("999 890 171 00021")
+    assert "999 890 171 00013" in page.inner_text("main")
+
+
+def test_without_javascript_a_redirected_siret_lands_in_the_field(browser, base_url, upstream):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{base_url}/demande")
+    page.fill("#f-siret", "999 890 171 00013")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Pré-remplir").click()
+    assert page.input_value("#f-siret") == "999 890 171 00021"
+    assert "reporté dans le champ" in page.inner_text("#siret-redirect")
+    assert page.get_by_role("button", name=re.compile("Utiliser le SIRET")).count() == 0
+    context.close()
+
+
+def test_without_javascript_enter_after_the_siret_prefills(browser, base_url, upstream):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{base_url}/demande")
+    page.fill("#f-siret", "999 123 409 00016")
+    with page.expect_navigation():
+        page.press("#f-siret", "Enter")
+    expect(page.locator("#f-adresse_numero")).to_have_value("22 bis")
+    expect(page.locator("#siret-status")).to_contain_text("Informations publiques trouvées")
+    expect(page.locator("#error-summary")).to_have_count(0)
+    assert page.url == f"{base_url}/demande"
+    assert len(establishment_calls(upstream, HEAD_OFFICE)) == 1
     context.close()
