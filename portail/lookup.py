@@ -356,6 +356,23 @@ def _finish(ctx, key, route, target, provider, answer, error, duration_ms) -> No
                 circuit.record_failure(db, provider, policy.circuit, error=error._summary())
             elif status is not None:
                 circuit.record_success(db, provider)
+            successor = _successor_answer(route, target, answer.data) if error is None else None
+            if successor is not None:
+                # The applicant will likely look the successor up next ("Utiliser le SIRET"):
+                # its answer is already here.
+                successor_siret, successor_body = successor
+                lookup_cache.put(
+                    db,
+                    lookup_cache.cache_key(ctx.settings.api_url, route, successor_siret),
+                    route=route,
+                    target=successor_siret,
+                    status=status,
+                    kind=None,
+                    body=successor_body,
+                    request_id=request_id,
+                    ttl=policy.cache_seconds,
+                    now=now,
+                )
             # Found answers are kept long (Sirene refreshes daily), "unknown" and "not
             # public" briefly; any other failure is never cached.
             if error is None or kind in _NEGATIVE_ERRORS:
@@ -387,6 +404,24 @@ def _finish(ctx, key, route, target, provider, answer, error, duration_ms) -> No
         )
         if isinstance(error, RateLimited):
             raise  # without the shared block, other workers would keep calling: stop here
+
+
+def _successor_answer(route: str, target: str, body: dict) -> tuple[str, dict] | None:
+    """For an établissement answered under another SIRET (a transfer), that SIRET and the
+    answer as a direct lookup of it would get (without the redirect marker); else None."""
+    if route != ROUTE_ETABLISSEMENT_DIFFUSIBLE:
+        return None
+    data = body.get("data") if isinstance(body, dict) else None
+    answered = data.get("siret") if isinstance(data, dict) else None
+    if not (isinstance(answered, str) and answered.isdigit() and len(answered) == 14):
+        return None
+    if answered == target:
+        return None
+    meta = body.get("meta")
+    direct = dict(body)
+    if isinstance(meta, dict):
+        direct["meta"] = {k: v for k, v in meta.items() if k != "redirect_from_siret"}
+    return answered, direct
 
 
 def _journal(

@@ -436,3 +436,17 @@ def test_an_unexpected_client_failure_is_still_journaled(database, conf, double,
     outcome = run(database, conf)
     assert outcome.error_kind == "bad_answer"
     assert rows(database)[-1]["kind"] == "bad_answer"
+
+
+def test_a_transferred_establishment_answer_also_serves_its_successor(database, conf, double):
+    successor = "12345678900029"
+    body = etablissement_body(successor)
+    body["meta"] = {"redirect_from_siret": SIRET}
+    double.on(ETAB + SIRET, Reply(body=body))
+    asked = run(database, conf, SIRET)
+    assert asked.tiers.siret == successor and asked.tiers.redirected_from == SIRET
+    # "Utiliser le SIRET …": the successor comes from the cache, as a direct answer.
+    direct = run(database, conf, successor)
+    assert direct.from_cache and direct.tiers.siret == successor
+    assert direct.tiers.redirected_from == ""
+    assert double.count(ETAB) == 1
