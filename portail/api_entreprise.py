@@ -18,22 +18,17 @@ Rules kept here, because they hold for every caller:
 from __future__ import annotations
 
 import contextlib
-import functools
-import http.cookiejar
 import json
 import logging
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlencode
 
-import requests
-import requests.auth
-import requests.utils
-import urllib3.response
-from requests.adapters import HTTPAdapter
-from urllib3.util import Retry
+import urllib3
+
+from portail.api_transport import HttpTransport, SandboxTransport
 
 logger = logging.getLogger(__name__)
 
@@ -538,87 +533,6 @@ def _text(value, limit: int = 300) -> str | None:
     return text[:limit] or None
 
 
-def _blocked_cookies() -> http.cookiejar.CookieJar:
-    # The API sets no cookie we need; a shared session must not carry one between callers.
-    jar = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-    return jar
-
-
-def make_session(pool_size: int = 16) -> requests.Session:
-    """A session whose adapters never retry, never sleep on Retry-After, never redirect.
-
-    `trust_env` is off: requests would otherwise scan the whole environment for proxies on
-    every call (a quarter of a millisecond per lookup). The environment is read once
-    instead, by `environ_proxies` and `environ_ca_bundle`, and passed explicitly.
-    """
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = environ_ca_bundle()
-    mount_no_retry_adapters(session, pool_size=pool_size)
-    session.cookies = _blocked_cookies()
-    return session
-
-
-@functools.lru_cache(maxsize=32)
-def environ_proxies(base_url: str) -> dict[str, str]:
-    """The proxies the environment sets for this URL (HTTPS_PROXY, NO_PROXY...), read once.
-
-    Authorities often reach the Internet through a proxy; this keeps that working with
-    `trust_env` off. The environment is not expected to change while the portal runs.
-    """
-    return requests.utils.get_environ_proxies(base_url)
-
-
-def environ_ca_bundle() -> str | bool:
-    """A CA bundle named by the environment (a proxy that inspects TLS), else the default."""
-    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-
-
-def mount_no_retry_adapters(session: requests.Session, pool_size: int = 16) -> None:
-    """Mount, for http:// and https://, adapters with a Retry that does nothing at all.
-
-    urllib3's default honours `Retry-After` on 429 by sleeping in the request thread; here
-    every count is zero and `respect_retry_after_header` is off, so a 429 comes straight
-    back to us and the shared budget blocks every worker instead.
-    """
-    retry = Retry(
-        total=0,
-        connect=0,
-        # read=False (not 0) makes urllib3 raise the read timeout itself; with 0 it would
-        # come back wrapped as a MaxRetryError that requests reports as a ConnectionError.
-        read=False,
-        redirect=0,
-        status=0,
-        other=0,
-        status_forcelist=(),
-        respect_retry_after_header=False,
-        raise_on_redirect=False,
-        raise_on_status=False,
-    )
-    for prefix in ("http://", "https://"):
-        session.mount(
-            prefix, HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=pool_size)
-        )
-
-
-class _Bearer(requests.auth.AuthBase):
-    """Bearer authentication that hides its token from repr().
-
-    Passing an auth object also stops requests from reading ~/.netrc, which would replace
-    the Authorization header (and `trust_env` is off anyway).
-    """
-
-    def __init__(self, token: str):
-        self._token = token
-
-    def __call__(self, request):
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        return request
-
-    def __repr__(self) -> str:
-        return "_Bearer(***)"
-
-
 class ApiEntrepriseClient:
     """One authority's access to API Entreprise: base URL, token, recipient, context."""
 
@@ -629,7 +543,7 @@ class ApiEntrepriseClient:
         recipient: str,
         context: str,
         *,
-        session: requests.Session | None = None,
+        transport: HttpTransport | SandboxTransport | None = None,
         timeout: float = 5.0,
         document_timeout: float = 12.0,
         max_body_bytes: int = MAX_BODY_BYTES,
@@ -638,8 +552,7 @@ class ApiEntrepriseClient:
         self._token = token
         self.recipient = recipient
         self.context = context
-        self.session = session if session is not None else make_session()
-        self.proxies = environ_proxies(self.base_url)
+        self.transport = transport if transport is not None else HttpTransport()
         self.timeout = timeout
         self.document_timeout = document_timeout
         self.max_body_bytes = max_body_bytes
@@ -727,44 +640,38 @@ class ApiEntrepriseClient:
         headers = {
             "Accept": "application/json",
             "User-Agent": "mini-portail-des-aides",
+            "Authorization": f"Bearer {self._token}",
         }
+        params = self._params(object_)
+        path_and_query = f"{path}?{urlencode(params)}" if params else path
         try:
-            # The session's adapter is called directly: Session.request would merge
-            # settings, cookies and hooks (0.2 ms a call) for a request that has none of
-            # them, and follows no redirect anyway (an adapter never does).
-            prepared = requests.PreparedRequest()
-            prepared.prepare(
-                method="GET",
-                url=self.base_url + path,
-                headers=headers,
-                params=self._params(object_),
-                auth=_Bearer(self._token),
-            )
-            response = self.session.get_adapter(prepared.url).send(
-                prepared,
-                stream=True,
-                timeout=(timeout, timeout),
-                verify=self.session.verify,
-                proxies=self.proxies,
-            )
-        except requests.exceptions.Timeout:
-            # `from None`: the underlying exception would carry the URL and urllib3 internals
-            # into tracebacks; the kind and the route are what matters.
+            response = self.transport.get(self.base_url, path_and_query, headers, timeout)
+        # `from None` everywhere: the underlying exception would carry the URL and urllib3
+        # internals into tracebacks; the kind and the route are what matters.
+        except urllib3.exceptions.NewConnectionError as exc:
+            # Before TimeoutError: urllib3 makes "could not connect" a ConnectTimeoutError.
+            raise Unreachable(note=_connection_note(exc)) from None
+        except urllib3.exceptions.TimeoutError:
             raise Timeout(note=f"pas de réponse en {timeout:g} s") from None
-        except requests.exceptions.SSLError:
+        except urllib3.exceptions.SSLError:
             raise Unreachable(note="échec de la négociation TLS (certificat ?)") from None
-        except requests.exceptions.ConnectionError as exc:
-            if _is_timeout(exc) or "timed out" in repr(exc):
+        except urllib3.exceptions.ProxyError:
+            raise Unreachable(note="proxy injoignable ou refusant la connexion") from None
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            if _is_timeout(exc):
                 raise Timeout(note=f"pas de réponse en {timeout:g} s") from None
             raise Unreachable(note=_connection_note(exc)) from None
-        except requests.exceptions.RequestException as exc:
-            raise Unreachable(note=type(exc).__name__) from None
 
-        with response:
-            status = response.status_code
+        try:
+            status = response.status
             kept = _kept_headers(response.headers)
             request_id = _text(response.headers.get("X-Request-ID"), 100)
             raw = self._read_capped(response, deadline, timeout, status, request_id, kept)
+        finally:
+            # A body read to its end has already given its connection back to the pool;
+            # one left half-read (error, cap, deadline) is closed, never reused.
+            response.close()
+            response.release_conn()
         elapsed_ms = (time.monotonic() - started) * 1000
         body = self._scrub_body(raw)
 
@@ -797,15 +704,14 @@ class ApiEntrepriseClient:
             )
         chunks = []
         size = 0
-        raw = response.raw
-        if isinstance(raw, urllib3.response.BaseHTTPResponse):
-            # read1 returns what has arrived instead of blocking until a full chunk, so the
-            # deadline is checked while a body trickles in; decoding happens before counting,
-            # so a compressed bomb is capped on its real size.
-            def read(amount):
-                return raw.read1(amount, decode_content=True)
-        else:  # an in-process adapter's file-like body (the sandbox)
-            read = raw.read
+        raw = response
+
+        # read1 returns what has arrived instead of blocking until a full chunk, so the
+        # deadline is checked while a body trickles in; decoding happens before counting,
+        # so a compressed bomb is capped on its real size.
+        def read(amount):
+            return raw.read1(amount, decode_content=True)
+
         try:
             while True:
                 remaining = deadline - time.monotonic()
@@ -831,7 +737,7 @@ class ApiEntrepriseClient:
                 chunks.append(chunk)
         except ApiEntrepriseError:
             raise
-        except (TimeoutError, requests.exceptions.Timeout):
+        except (TimeoutError, urllib3.exceptions.TimeoutError):
             raise Timeout(
                 status=status,
                 request_id=request_id,
@@ -982,7 +888,7 @@ def _is_timeout(exc: BaseException) -> bool:
 def _limit_socket_wait(raw, remaining: float) -> None:
     """Bound the next socket read by the time left, so a trickle cannot outlast the deadline.
 
-    requests' read timeout applies to each read, not to the whole body; tightening the
+    urllib3's read timeout applies to each read, not to the whole body; tightening the
     socket's timeout before every read turns it into a total deadline. Responses that are
     not sockets (the in-process sandbox) have nothing to tighten.
     """

@@ -2,7 +2,7 @@
 
 PRODUCTION_URL = "https://entreprise.api.gouv.fr"
 STAGING_URL = "https://staging.entreprise.api.gouv.fr"
-# The built-in sandbox answers in-process through a requests adapter mounted on this prefix.
+# The built-in sandbox answers in process (api_transport.SandboxTransport) for this URL.
 # The .invalid TLD can never resolve (RFC 6761): were the adapter ever missing, no request
 # (and no token) could leave the machine.
 SANDBOX_URL = "https://bac-a-sable.api-entreprise.invalid"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from portail.store import immediate
+from portail.store import fetch_one, immediate
 
 CLOSED = "closed"
 OPEN = "open"
@@ -41,8 +41,7 @@ class Permit:
 
 
 def _row(db: sqlite_utils.Database, name: str) -> dict | None:
-    rows = list(db.query("SELECT * FROM api_circuit WHERE name = ?", (name,)))
-    return rows[0] if rows else None
+    return fetch_one(db, "SELECT * FROM api_circuit WHERE name = ?", (name,))
 
 
 def state(db: sqlite_utils.Database, name: str, now: float | None = None) -> str:

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-import requests
 import sqlite_utils
 
 from portail import circuit, journal, lookup_cache, rate_budget
@@ -40,9 +39,9 @@ from portail.api_entreprise import (
     RecipientIsTarget,
     Timeout,
     TransportError,
-    make_session,
     rate_limit_info,
 )
+from portail.api_transport import HttpTransport, SandboxTransport
 from portail.api_urls import SANDBOX_URL
 from portail.auth_throttle import ip_key
 from portail.settings import Settings
@@ -149,24 +148,20 @@ class LookupOutcome:
 
 # -- client ---------------------------------------------------------------------------------
 
-_sessions: dict[tuple[int, str], requests.Session] = {}
-_sessions_lock = threading.Lock()
+_transports: dict[tuple[int, str], HttpTransport | SandboxTransport] = {}
+_transports_lock = threading.Lock()
 
 
-def _session_for(base_url: str) -> requests.Session:
-    """One keep-alive session per process and kind of URL (connections are reused)."""
+def _transport_for(base_url: str) -> HttpTransport | SandboxTransport:
+    """One keep-alive transport per process and kind of URL (connections are reused)."""
     kind = "sandbox" if base_url.rstrip("/") == SANDBOX_URL else "http"
     key = (os.getpid(), kind)  # a forked worker must not share its parent's sockets
-    with _sessions_lock:
-        session = _sessions.get(key)
-        if session is None:
-            session = make_session()
-            if kind == "sandbox":
-                from portail.sandbox import SandboxAdapter
-
-                session.mount(SANDBOX_URL, SandboxAdapter())
-            _sessions[key] = session
-        return session
+    with _transports_lock:
+        transport = _transports.get(key)
+        if transport is None:
+            transport = SandboxTransport() if kind == "sandbox" else HttpTransport()
+            _transports[key] = transport
+        return transport
 
 
 def make_client(settings: Settings, policy: LookupPolicy | None = None) -> ApiEntrepriseClient:
@@ -177,7 +172,7 @@ def make_client(settings: Settings, policy: LookupPolicy | None = None) -> ApiEn
         settings.token,
         settings.recipient_siret,
         settings.context,
-        session=_session_for(settings.api_url),
+        transport=_transport_for(settings.api_url),
         timeout=policy.timeout,
         document_timeout=policy.document_timeout,
     )

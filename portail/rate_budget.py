@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from portail.api_entreprise import RateLimitInfo
-from portail.store import immediate, relaxed_durability
+from portail.store import fetch_one, immediate, relaxed_durability
 
 WINDOW_SECONDS = 60.0
 BUCKET_JSON = "json"
@@ -44,8 +44,7 @@ class Admission:
 
 
 def _state(db: sqlite_utils.Database, bucket: str) -> dict:
-    rows = list(db.query("SELECT * FROM rate_budget_state WHERE bucket = ?", (bucket,)))
-    return rows[0] if rows else {}
+    return fetch_one(db, "SELECT * FROM rate_budget_state WHERE bucket = ?", (bucket,)) or {}
 
 
 def effective_limit(per_minute: int, api_limit: int | None) -> int:

@@ -3,7 +3,8 @@
 Every organisation here is invented (SIRENs chosen in ranges unlikely to be allocated, except
 La Poste's SIREN which the La Poste checksum rule needs). The sandbox serves three ways:
 
-- in process, through `SandboxAdapter` mounted on `SANDBOX_URL` (no socket, no deadlock);
+- in process, through `portail.api_transport.SandboxTransport` for `SANDBOX_URL` (no socket,
+  no deadlock);
 - as a WSGI application (`make_wsgi_app`);
 - on loopback, in a thread (`LoopbackSandbox`) or from the command line:
   `python -m portail.sandbox --port 8001`.
@@ -17,7 +18,6 @@ from __future__ import annotations
 import argparse
 import copy
 import http
-import io
 import json
 import math
 import re
@@ -31,10 +31,6 @@ from socketserver import ThreadingMixIn
 from urllib.parse import parse_qsl, urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-import requests
-from requests.adapters import BaseAdapter
-from requests.structures import CaseInsensitiveDict
-from requests.utils import get_encoding_from_headers
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 
@@ -1430,7 +1426,7 @@ def mint_demo_token(**kwargs) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# requests adapter, WSGI application, loopback server
+# WSGI application, loopback server (in process: portail.api_transport.SandboxTransport)
 # --------------------------------------------------------------------------------------------
 
 
@@ -1439,64 +1435,6 @@ def _reason(status: int) -> str:
         return http.HTTPStatus(status).phrase
     except ValueError:
         return "Unknown"
-
-
-def _read_timeout(timeout: object) -> float | None:
-    if isinstance(timeout, tuple):
-        timeout = timeout[1] if len(timeout) > 1 else timeout[0]
-    if timeout is None:
-        return None
-    if isinstance(timeout, (int, float)):
-        return float(timeout)
-    read = getattr(timeout, "read_timeout", None)  # urllib3 Timeout
-    return float(read) if isinstance(read, (int, float)) else None
-
-
-class SandboxAdapter(BaseAdapter):
-    """A requests transport answering from `handle()` in process: no socket is ever opened.
-
-    Mount it with `session.mount(SANDBOX_URL, SandboxAdapter())`. It honours the read timeout:
-    an answer slower than the timeout waits the timeout, then raises ReadTimeout.
-    """
-
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: object = None,
-        verify: object = True,
-        cert: object = None,
-        proxies: object = None,
-    ) -> requests.Response:
-        """Answer a prepared request with a real requests.Response built from the sandbox."""
-        started = time.monotonic()
-        parts = urlsplit(request.url or "")
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        answer = handle(request.method or "GET", parts.path, query, dict(request.headers))
-        read_timeout = _read_timeout(timeout)
-        if answer.delay:
-            if read_timeout is not None and answer.delay > read_timeout:
-                time.sleep(read_timeout)
-                raise requests.exceptions.ReadTimeout(
-                    f"Sandbox: read timed out. (read timeout={read_timeout})", request=request
-                )
-            time.sleep(answer.delay)
-        response = requests.Response()
-        response.status_code = answer.status
-        response.reason = _reason(answer.status)
-        response.headers = CaseInsensitiveDict(answer.headers)
-        response.raw = io.BytesIO(answer.body)
-        response._content = answer.body
-        response._content_consumed = True
-        response.encoding = get_encoding_from_headers(response.headers)
-        response.url = request.url or ""
-        response.request = request
-        response.connection = self
-        response.elapsed = timedelta(seconds=time.monotonic() - started)
-        return response
-
-    def close(self) -> None:
-        """Nothing to release: the adapter holds no connection."""
 
 
 def make_wsgi_app(

@@ -50,7 +50,7 @@ class Settings:
 
 def load(db: sqlite_utils.Database) -> Settings:
     """Read the settings; absent keys take their defaults."""
-    rows = {row["key"]: row["value"] for row in db.query("SELECT key, value FROM settings")}
+    rows = dict(db.conn.execute("SELECT key, value FROM settings").fetchall())
     defaults = Settings()
     if rows.get("token"):
         log_scrub.remember(rows["token"])  # masked in any log line from now on

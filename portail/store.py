@@ -45,10 +45,28 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+def fetch_all(db: sqlite_utils.Database, sql: str, params: tuple | list = ()) -> list[dict]:
+    """The rows of a read as dicts, straight from the connection.
+
+    sqlite-utils' `query()` wraps every read in a SAVEPOINT/RELEASE pair: two statements
+    more per read, which the lookup path (five reads a call) pays in latency.
+    """
+    cursor = db.conn.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def fetch_one(db: sqlite_utils.Database, sql: str, params: tuple | list = ()) -> dict | None:
+    """The first row of a read as a dict, or None."""
+    rows = fetch_all(db, sql, params)
+    return rows[0] if rows else None
+
+
 @contextlib.contextmanager
 def relaxed_durability(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """synchronous=NORMAL for the block: for rows whose loss on power failure harms nobody
-    (caches, counters, unfiled prefill snapshots). Never for deposits or the journal.
+    (caches, counters, refused-call notes). Never for deposits nor for the journal of data
+    access.
 
     In WAL mode a NORMAL commit is still atomic, isolated and durable against a crash of the
     process; only a power loss may drop it, and the next FULL commit on the file syncs it.

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from portail import api_entreprise as api
+from portail import api_transport
 from portail.tokens import mint_token
 from tests.fault_double import Reply, error_body, etablissement_body, refused_url
 
@@ -284,11 +285,20 @@ def test_errors_survive_pickling_for_multiprocessing(client, double):
     assert type(copy) is api.RateLimited and copy.retry_after == 7 and str(copy) == str(error)
 
 
-def test_adapters_never_retry_nor_honour_retry_after():
-    session = api.make_session()
-    retry = session.get_adapter("https://entreprise.api.gouv.fr").max_retries
-    assert retry.total == 0 and retry.status == 0 and retry.redirect == 0
-    assert retry.respect_retry_after_header is False
+def test_a_429_with_retry_after_comes_back_at_once_never_retried(client, double):
+    # urllib3 would sleep Retry-After and retry by default: the shared budget decides instead.
+    double.queue(Reply(status=429, body=b"", headers={"Retry-After": "30"}))
+    started = time.monotonic()
+    error = _raises(client, api.RateLimited)
+    assert time.monotonic() - started < 1.0
+    assert error.retry_after == 30
+    assert double.count() == 1
+
+
+def test_a_redirect_is_never_followed(client, double):
+    double.queue(Reply(status=302, body=b"", headers={"Location": double.url + "/elsewhere"}))
+    _raises(client, api.BadAnswer)
+    assert double.count() == 1  # the token never travels to the Location
 
 
 @pytest.mark.parametrize(
@@ -316,7 +326,7 @@ def test_proxy_from_the_environment_is_honoured_and_no_proxy_too(monkeypatch, do
     monkeypatch.setenv("NO_PROXY", "bypassed.example")
     monkeypatch.delenv("http_proxy", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    api.environ_proxies.cache_clear()
+    api_transport.environ_proxy.cache_clear()
     try:
         far = api.ApiEntrepriseClient(
             "http://api-entreprise.example", token, RECIPIENT, "Aides", timeout=TIMEOUT
@@ -324,22 +334,17 @@ def test_proxy_from_the_environment_is_honoured_and_no_proxy_too(monkeypatch, do
         answer = far.etablissement_diffusible(SIRET, object_="via proxy")
         assert answer.status == 200
         assert double.seen[-1].path == f"/v4/insee/sirene/etablissements/diffusibles/{SIRET}"
-        assert far.proxies["http"] == double.url
-        assert api.environ_proxies("http://bypassed.example") == {}
+        assert api_transport.environ_proxy("http://api-entreprise.example") == double.url
+        assert api_transport.environ_proxy("http://bypassed.example") is None
     finally:
-        api.environ_proxies.cache_clear()
+        api_transport.environ_proxy.cache_clear()
 
 
 def test_the_environment_is_not_rescanned_on_every_call(monkeypatch, client, double):
     client.etablissement_diffusible(SIRET, object_="first")
     monkeypatch.setattr(
-        api.requests.utils,
-        "get_environ_proxies",
-        lambda *a, **k: pytest.fail("environment scanned again"),
-    )
-    monkeypatch.setattr(
-        api.requests.sessions,
-        "get_environ_proxies",
+        api_transport.urllib.request,
+        "getproxies_environment",
         lambda *a, **k: pytest.fail("environment scanned again"),
     )
     assert client.etablissement_diffusible(SIRET, object_="second").status == 200

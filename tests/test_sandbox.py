@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from urllib.parse import urlencode
 
 import pytest
-import requests
+import urllib3
 
 from portail import sandbox
+from portail.api_transport import SandboxTransport
 from portail.api_urls import SANDBOX_URL
 from portail.siret import validate_siret
 from portail.tokens import mint_token
@@ -369,55 +371,51 @@ def test_unknown_route_and_method():
     assert post.status == 405
 
 
-# --- requests adapter ---------------------------------------------------------------------------
+# --- in-process transport ---------------------------------------------------------------------
+
+TRANSPORT = SandboxTransport()
 
 
-@pytest.fixture
-def session():
-    """A requests session where the sandbox answers SANDBOX_URL in process."""
-    with requests.Session() as http:
-        http.mount(SANDBOX_URL, sandbox.SandboxAdapter())
-        http.headers["Authorization"] = f"Bearer {sandbox.mint_demo_token()}"
-        yield http
+def in_process(path, timeout=5.0, token=None):
+    """A GET answered by the sandbox in process, as the API client sends it."""
+    headers = {"Authorization": f"Bearer {token or sandbox.mint_demo_token()}"}
+    return TRANSPORT.get(SANDBOX_URL, f"{path}?{urlencode(QUERY)}", headers, timeout)
 
 
-def test_adapter_returns_a_real_response(session):
-    response = session.get(f"{SANDBOX_URL}{OPEN_DATA.format(HEAD_OFFICE)}", params=QUERY, timeout=5)
-    assert response.status_code == 200
-    assert response.ok
-    assert response.encoding == "utf-8"
+def test_in_process_transport_returns_a_real_urllib3_response():
+    started = time.monotonic()
+    response = in_process(OPEN_DATA.format(HEAD_OFFICE))
+    assert isinstance(response, urllib3.BaseHTTPResponse)
+    assert response.status == 200
     assert response.headers["content-type"] == "application/json; charset=utf-8"
-    assert response.json()["data"]["siret"] == HEAD_OFFICE
-    assert "Mécanique industrielle" in response.text
-    assert response.url.startswith(f"{SANDBOX_URL}/v4/insee/sirene/etablissements/diffusibles/")
-    assert response.request.headers["Authorization"].startswith("Bearer ")
-    assert response.elapsed.total_seconds() < 1
-    assert response.reason == "OK"
+    body = response.read1(1 << 20, decode_content=True)
+    assert json.loads(body)["data"]["siret"] == HEAD_OFFICE
+    assert "Mécanique industrielle" in body.decode()
+    assert time.monotonic() - started < 1
 
 
-def test_adapter_passes_errors_through(session):
-    response = session.get(f"{SANDBOX_URL}{OPEN_DATA.format('89912349100016')}", params=QUERY)
-    assert response.status_code == 451
-    assert response.json()["errors"][0]["code"] == "01451"
-    empty = session.get(f"{SANDBOX_URL}{OPEN_DATA.format('89967804900011')}", params=QUERY)
-    assert empty.status_code == 429
-    assert empty.content == b""
+def test_in_process_transport_passes_errors_through():
+    response = in_process(OPEN_DATA.format("89912349100016"))
+    assert response.status == 451
+    assert json.loads(response.read())["errors"][0]["code"] == "01451"
+    empty = in_process(OPEN_DATA.format("89967804900011"))
+    assert empty.status == 429
+    assert empty.read() == b""
     assert empty.headers["Retry-After"]
 
 
-@pytest.mark.parametrize("timeout", [0.2, (1.0, 0.2)])
-def test_adapter_times_out_on_the_slow_persona_without_waiting_8_seconds(session, timeout):
+def test_in_process_transport_times_out_on_the_slow_persona_without_waiting_8_seconds():
     started = time.monotonic()
-    with pytest.raises(requests.exceptions.ReadTimeout):
-        session.get(f"{SANDBOX_URL}{OPEN_DATA.format(SLOW)}", params=QUERY, timeout=timeout)
+    with pytest.raises(urllib3.exceptions.ReadTimeoutError):
+        in_process(OPEN_DATA.format(SLOW), timeout=0.2)
     assert time.monotonic() - started < 2
 
 
-def test_adapter_waits_a_delay_shorter_than_the_timeout(session, monkeypatch):
+def test_in_process_transport_waits_a_delay_shorter_than_the_timeout(monkeypatch):
     monkeypatch.setattr(sandbox, "SLOW_DELAY", 0.2)
     started = time.monotonic()
-    response = session.get(f"{SANDBOX_URL}{OPEN_DATA.format(SLOW)}", params=QUERY, timeout=2)
-    assert response.status_code == 200
+    response = in_process(OPEN_DATA.format(SLOW), timeout=2)
+    assert response.status == 200
     assert time.monotonic() - started >= 0.2
 
 
@@ -426,32 +424,45 @@ def test_adapter_waits_a_delay_shorter_than_the_timeout(session, monkeypatch):
 
 def test_loopback_sandbox_serves_real_http_and_counts_requests():
     token = sandbox.mint_demo_token()
-    with sandbox.LoopbackSandbox() as server, requests.Session() as http:
+    headers = {"Authorization": f"Bearer {token}"}
+    with sandbox.LoopbackSandbox() as server, urllib3.PoolManager() as http:
         assert server.url.startswith("http://127.0.0.1:")
-        http.headers["Authorization"] = f"Bearer {token}"
-        ok = http.get(f"{server.url}{OPEN_DATA.format(HEAD_OFFICE)}", params=QUERY, timeout=5)
-        assert ok.status_code == 200
+        query = "?" + urlencode(QUERY)
+        ok = http.request(
+            "GET", f"{server.url}{OPEN_DATA.format(HEAD_OFFICE)}{query}", headers=headers
+        )
+        assert ok.status == 200
         assert ok.json()["data"]["siret"] == HEAD_OFFICE
         assert ok.headers["RateLimit-Limit"] == "250"
         assert ok.headers["Content-Type"] == "application/json; charset=utf-8"
-        empty = http.get(f"{server.url}{OPEN_DATA.format('89967804900011')}", params=QUERY)
-        assert empty.status_code == 429
-        assert empty.content == b""
+        empty = http.request(
+            "GET",
+            f"{server.url}{OPEN_DATA.format('89967804900011')}{query}",
+            headers=headers,
+            retries=False,
+        )
+        assert empty.status == 429
+        assert empty.data == b""
         assert empty.headers["Retry-After"]
         assert len(server.requests_seen) == 2
-        method, path, query, headers = server.requests_seen[0]
+        method, path, seen_query, seen_headers = server.requests_seen[0]
         assert (method, path) == ("GET", OPEN_DATA.format(HEAD_OFFICE))
-        assert query == QUERY
-        assert headers["Authorization"] == f"Bearer {token}"
+        assert seen_query == QUERY
+        assert seen_headers["Authorization"] == f"Bearer {token}"
 
 
 def test_loopback_sandbox_does_not_block_on_a_slow_answer():
     started = time.monotonic()
-    with sandbox.LoopbackSandbox() as server, requests.Session() as http:
-        http.headers["Authorization"] = f"Bearer {sandbox.mint_demo_token()}"
-        with pytest.raises(requests.exceptions.ReadTimeout):
-            http.get(f"{server.url}{OPEN_DATA.format(SLOW)}", params=QUERY, timeout=0.3)
+    headers = {"Authorization": f"Bearer {sandbox.mint_demo_token()}"}
+    with sandbox.LoopbackSandbox() as server, urllib3.PoolManager(retries=False) as http:
+        with pytest.raises(urllib3.exceptions.ReadTimeoutError):
+            http.request(
+                "GET",
+                f"{server.url}{OPEN_DATA.format(SLOW)}?{urlencode(QUERY)}",
+                headers=headers,
+                timeout=0.3,
+            )
         # Another request is served while the slow one is still in flight.
-        fast = http.get(f"{server.url}/privileges", timeout=2)
-        assert fast.status_code == 200
+        fast = http.request("GET", f"{server.url}/privileges", headers=headers, timeout=2)
+        assert fast.status == 200
     assert time.monotonic() - started < 3
