@@ -364,3 +364,63 @@ def test_token_echoed_with_json_escapes_in_a_success_body_is_scrubbed(
     answer = client.etablissement_diffusible(SIRET, object_="test")
     assert token not in json.dumps(answer.data)
     assert "***" in json.dumps(answer.data)
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An HTTPS API double with a self-signed certificate for 127.0.0.1 (made by openssl)."""
+    import http.server
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )
+    body = json.dumps(etablissement_body(SIRET)).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"https://127.0.0.1:{server.server_port}", cert
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_tls_certificates_are_verified_and_an_environment_ca_bundle_is_honoured(
+    tls_server, monkeypatch, token
+):
+    url, cert = tls_server
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    unknown = api.ApiEntrepriseClient(url, token, RECIPIENT, "Aides", timeout=2)
+    with pytest.raises(api.Unreachable) as caught:
+        unknown.etablissement_diffusible(SIRET, object_="test")
+    assert "TLS" in str(caught.value.admin_detail)
+    # An authority behind a TLS-inspecting proxy names its CA bundle in the environment.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    trusted = api.ApiEntrepriseClient(url, token, RECIPIENT, "Aides", timeout=2)
+    assert trusted.etablissement_diffusible(SIRET, object_="test").status == 200
