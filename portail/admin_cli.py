@@ -16,7 +16,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from portail import admin_settings, auth_accounts, auth_passwords, settings
+from portail import admin_settings, auth, auth_accounts, auth_passwords, settings
 from portail.db import get_db
 from portail.paris_time import PARIS
 
@@ -100,7 +100,9 @@ def admin_set_password(name: str, password_stdin: bool) -> None:
 @admin_group.command("list")
 def admin_list() -> None:
     """List admin accounts: creation, last login, open sessions, login delay (no hash)."""
-    accounts = auth_accounts.list_accounts(get_db())
+    db = get_db()
+    auth.purge_expired_sessions(db)  # "open sessions" must not count dead ones
+    accounts = auth_accounts.list_accounts(db)
     if not accounts:
         click.echo(
             "Aucun administrateur. Créez le premier compte avec "

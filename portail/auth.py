@@ -68,6 +68,11 @@ def _max_age(app: Flask) -> timedelta:
     return timedelta(hours=float(app.config.get("ADMIN_SESSION_MAX_HOURS", 12)))
 
 
+def purge_expired_sessions(db) -> None:
+    """Drop the sessions this app's limits have expired (idle or too old)."""
+    auth_sessions.purge_expired(db, _idle(current_app), _max_age(current_app))
+
+
 def is_loopback_host(host: str | None) -> bool:
     """True for localhost, 127.0.0.0/8 and ::1 (with or without a port or brackets)."""
     host = (host or "").strip().lower()
@@ -272,7 +277,7 @@ def login():
         return _render_login(form, next_url, 401, message)
 
     auth_throttle.record_success(db, keys)
-    auth_sessions.purge_expired(db, _idle(current_app), _max_age(current_app))
+    purge_expired_sessions(db)
     session_id = auth_sessions.create(db, admin.id, ip)
     auth_accounts.record_event(
         db, "login_succeeded", username=admin.username, admin_id=admin.id, ip=ip

@@ -310,3 +310,12 @@ def test_settings_set_api_url_refuses_unlisted_and_clears_token_on_host_change(a
 def test_settings_set_unknown_key(runner):
     result = runner.invoke(args=["settings", "set", "password", "x"])
     assert result.exit_code == 2
+
+
+def test_admin_list_does_not_count_expired_sessions(app, runner, db):
+    logged_in(app)
+    # Her session went idle long ago: it can no longer be used, so it is not "open".
+    db.execute("UPDATE admin_sessions SET last_seen_at = '2000-01-01T00:00:00+00:00'")
+    result = runner.invoke(args=["admin", "list"])
+    alice = re.split(r"\s{2,}", result.output.splitlines()[1])
+    assert alice[0] == "alice" and alice[3] == "0"
