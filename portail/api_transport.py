@@ -8,10 +8,12 @@ call on the applicant's lookup path. What requests did that still matters is don
 
 - never a retry, never a sleep on `Retry-After` (`retries=False`: errors come back as they
   are, a 429 comes back as a response), never a redirect followed;
-- proxies from the environment (HTTPS_PROXY, NO_PROXY...: authorities often go through one),
+- proxies from the environment (HTTPS_PROXY, NO_PROXY..., or the system settings on Windows
+  and macOS: authorities often go through one), with credentials written in the proxy URL,
   read once per API URL rather than on every call;
-- a CA bundle named by REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE (a proxy that inspects TLS);
-  otherwise the system's trust store.
+- a CA bundle (file or hashed directory) named by REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE (a
+  proxy that inspects TLS); otherwise the system's trust store, so a server needs its
+  ca-certificates package (Debian: `ca-certificates`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import os
 import threading
 import time
 import urllib.request
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import urllib3
 
@@ -31,18 +33,41 @@ POOL_SIZE = 16  # connections kept per host: one per server thread is plenty
 
 @functools.lru_cache(maxsize=32)
 def environ_proxy(base_url: str) -> str | None:
-    """The proxy the environment sets for this URL (honouring NO_PROXY), read once."""
+    """The proxy set for this URL (HTTPS_PROXY..., or the system's settings on Windows and
+    macOS), honouring NO_PROXY; read once. A value without a scheme means http://."""
     parts = urlsplit(base_url)
-    proxies = urllib.request.getproxies_environment()
-    host = parts.hostname or ""
-    if proxies.get("no") and urllib.request.proxy_bypass_environment(host, proxies):
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
         return None
-    return proxies.get(parts.scheme) or proxies.get("all") or None
+    return proxy if "://" in proxy else f"http://{proxy}"
 
 
 def environ_ca_bundle() -> str | None:
-    """A CA bundle named by the environment, else None (the system's trust store)."""
+    """A CA bundle (file or directory) named by the environment, else None (the system's
+    trust store)."""
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+
+
+def _make_manager(proxy: str | None, pool_size: int) -> urllib3.PoolManager:
+    options: dict = {"num_pools": 4, "maxsize": pool_size}
+    bundle = environ_ca_bundle()
+    if bundle and os.path.isdir(bundle):
+        options["ca_cert_dir"] = bundle  # a hashed directory, like /etc/ssl/certs
+    elif bundle:
+        options["ca_certs"] = bundle
+    if not proxy:
+        return urllib3.PoolManager(**options)
+    parts = urlsplit(proxy)
+    if parts.username is not None or parts.password is not None:
+        # urllib3 ignores credentials written in the proxy URL: send them as a header.
+        credentials = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+        options["proxy_headers"] = urllib3.make_headers(proxy_basic_auth=credentials)
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        proxy = urlunsplit((parts.scheme, netloc, "", "", ""))
+    return urllib3.ProxyManager(proxy, **options)
 
 
 class HttpTransport:
@@ -59,16 +84,7 @@ class HttpTransport:
             with self._lock:
                 manager = self._managers.get(proxy)
                 if manager is None:
-                    options = {
-                        "num_pools": 4,
-                        "maxsize": self._pool_size,
-                        "ca_certs": environ_ca_bundle(),
-                    }
-                    manager = (
-                        urllib3.ProxyManager(proxy, **options)
-                        if proxy
-                        else urllib3.PoolManager(**options)
-                    )
+                    manager = _make_manager(proxy, self._pool_size)
                     self._managers[proxy] = manager
         return manager
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import pickle  # noqa: S403 - round-trips our own exceptions
+import subprocess
 import time
 
 import pytest
@@ -340,6 +341,34 @@ def test_proxy_from_the_environment_is_honoured_and_no_proxy_too(monkeypatch, do
         api_transport.environ_proxy.cache_clear()
 
 
+@pytest.mark.parametrize(
+    ("written", "authorization"),
+    [
+        ("{host}", None),  # no scheme: http:// is meant
+        ("http://alice:s%40cret@{host}", "Basic YWxpY2U6c0BjcmV0"),  # alice:s@cret
+    ],
+    ids=["without-scheme", "with-credentials"],
+)
+def test_proxies_without_a_scheme_or_with_credentials_work(
+    monkeypatch, double, token, written, authorization
+):
+    host = double.url.removeprefix("http://")
+    monkeypatch.setenv("HTTP_PROXY", written.format(host=host))
+    monkeypatch.delenv("http_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    api_transport.environ_proxy.cache_clear()
+    try:
+        far = api.ApiEntrepriseClient(
+            "http://api-entreprise.example", token, RECIPIENT, "Aides", timeout=TIMEOUT
+        )
+        assert far.etablissement_diffusible(SIRET, object_="via proxy").status == 200
+        received = {name.lower(): value for name, value in double.seen[-1].headers.items()}
+        assert received.get("proxy-authorization") == authorization
+    finally:
+        api_transport.environ_proxy.cache_clear()
+
+
 def test_the_environment_is_not_rescanned_on_every_call(monkeypatch, client, double):
     client.etablissement_diffusible(SIRET, object_="first")
     monkeypatch.setattr(
@@ -372,7 +401,6 @@ def tls_server(tmp_path):
     import http.server
     import shutil
     import ssl
-    import subprocess
     import threading
 
     if shutil.which("openssl") is None:
@@ -420,7 +448,15 @@ def test_tls_certificates_are_verified_and_an_environment_ca_bundle_is_honoured(
     with pytest.raises(api.Unreachable) as caught:
         unknown.etablissement_diffusible(SIRET, object_="test")
     assert "TLS" in str(caught.value.admin_detail)
-    # An authority behind a TLS-inspecting proxy names its CA bundle in the environment.
+    # An authority behind a TLS-inspecting proxy names its CA bundle in the environment:
+    # a file, or a hashed directory like /etc/ssl/certs.
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
     trusted = api.ApiEntrepriseClient(url, token, RECIPIENT, "Aides", timeout=2)
     assert trusted.etablissement_diffusible(SIRET, object_="test").status == 200
+    directory = cert.parent / "ca"
+    directory.mkdir()
+    (directory / "test-ca.pem").write_bytes(cert.read_bytes())
+    subprocess.run(["openssl", "rehash", str(directory)], check=True, capture_output=True)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(directory))
+    trusted_dir = api.ApiEntrepriseClient(url, token, RECIPIENT, "Aides", timeout=2)
+    assert trusted_dir.etablissement_diffusible(SIRET, object_="test").status == 200
