@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -533,6 +534,9 @@ def _text(value, limit: int = 300) -> str | None:
     return text[:limit] or None
 
 
+_JWT_CHARACTERS = re.compile(r"[A-Za-z0-9_.-]*")
+
+
 class ApiEntrepriseClient:
     """One authority's access to API Entreprise: base URL, token, recipient, context."""
 
@@ -550,6 +554,9 @@ class ApiEntrepriseClient:
     ):
         self.base_url = base_url.rstrip("/")
         self._token = token
+        # A JWT's characters (base64url and dots) can hide behind no JSON escape but \uXXXX;
+        # any other token is scrubbed after decoding whatever the body looks like.
+        self._escapes_only_as_u = bool(_JWT_CHARACTERS.fullmatch(token or ""))
         self.recipient = recipient
         self.context = context
         self.transport = transport if transport is not None else HttpTransport()
@@ -796,7 +803,9 @@ class ApiEntrepriseClient:
             data = json.loads(body)
             # Only a \uXXXX escape can hide token characters from the scrub of the raw
             # body (a JWT has no "/", the only other escape that decodes to itself).
-            return self._scrub_decoded(data) if b"\\u" in body else data
+            if b"\\u" in body or not self._escapes_only_as_u:
+                return self._scrub_decoded(data)
+            return data
         except (ValueError, UnicodeDecodeError):
             raise BadAnswer(
                 status=status, request_id=request_id, headers=kept, note="JSON invalide"

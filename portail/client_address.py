@@ -9,10 +9,14 @@ lookups: the first forwarded request seen then logs a warning saying what to set
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+from dataclasses import dataclass
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portail.auth_throttle import ip_key
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +26,34 @@ UNTRUSTED_PROXY_WARNING = (
     "sinon tous les demandeurs partagent la même adresse (limitation des recherches et des "
     "connexions par IP)."
 )
+
+
+# How wide an IPv6 subscriber's allocation usually is: a /56 for a home line, a /48 for a
+# business or a hosted server. Every /64 in it is a different client to the share, so the
+# whole /48 gets its own, wider cap (NETWORK_SHARE_FACTOR times a client's).
+IPV6_NETWORK_PREFIX = 48
+NETWORK_SHARE_FACTOR = 3
+
+
+@dataclass(frozen=True)
+class ClientKeys:
+    """Throttle keys of one address: the client (IPv4, or IPv6 /64) and, for IPv6, its /48."""
+
+    client: str
+    network: str | None = None
+
+
+def client_keys(remote_addr: str | None) -> ClientKeys:
+    """The keys under which an address's share of the API budget is counted."""
+    client = ip_key(remote_addr)
+    try:
+        address = ipaddress.ip_address((remote_addr or "").strip())
+    except ValueError:
+        return ClientKeys(client)
+    if address.version == 6 and address.ipv4_mapped is None:
+        network = ipaddress.ip_network(f"{address}/{IPV6_NETWORK_PREFIX}", strict=False)
+        return ClientKeys(client, f"net:{network}")
+    return ClientKeys(client)
 
 
 def init_app(app: Flask) -> None:

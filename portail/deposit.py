@@ -47,6 +47,7 @@ APPLICANT_FIELDS = (
 )
 TEXT_FIELDS = tuple(dict.fromkeys(("siret", *TIERS_FIELDS, *APPLICANT_FIELDS)))
 MAX_FIELD_LENGTH = 5000  # echoed values are bounded even before validation
+NOT_FILED_YET = "Votre demande n'est pas encore déposée : vérifiez les informations ci-dessous."
 PREFILL_ACTION = "prefill"  # value of the "Pré-remplir" button, named "action"
 USE_SIRET = "use_siret"  # the "Utiliser le SIRET …" button: its value is the answered SIRET
 
@@ -67,9 +68,11 @@ def _typed_values(source) -> dict[str, str]:
 def _take_used_siret(values: dict[str, str], source) -> bool:
     """Put the SIRET of a clicked "Utiliser le SIRET …" button in the field; True if one was."""
     used = (source.get(USE_SIRET) or "")[:MAX_FIELD_LENGTH]
-    if not used:
-        return False
-    values["siret"] = siret_fr(normalise(used))
+    try:
+        siret = validate_siret(used)
+    except InvalidSiret:
+        return False  # not a SIRET the portal offered: the field keeps what was typed
+    values["siret"] = siret_fr(siret)
     return True
 
 
@@ -81,10 +84,14 @@ def _settings() -> settings.Settings:
 
 
 def _only_siret_typed(values: dict[str, str]) -> bool:
-    """True when the form holds a SIRET and nothing else the applicant typed."""
-    return bool(values["siret"].strip()) and not any(
-        value.strip() for name, value in values.items() if name not in ("siret", "pays")
-    )
+    """True when the form holds a valid SIRET and nothing else the applicant typed."""
+    if any(value.strip() for name, value in values.items() if name not in ("siret", "pays")):
+        return False
+    try:
+        validate_siret(values["siret"])
+    except InvalidSiret:
+        return False  # an invalid SIRET is a filing error like any other: the usual 422
+    return True
 
 
 class Status:
@@ -217,7 +224,7 @@ def _used_siret_status(status: Status, values: dict[str, str]) -> Status:
     )
 
 
-def _prefilled_page(values: dict[str, str], source, used_siret: bool):
+def _prefilled_page(values: dict[str, str], source, used_siret: bool, code: int = 200):
     """The whole page after a lookup (no JavaScript): every typed value kept, tiers filled."""
     status, extra = _lookup(
         values, live=False, fill_siret=True, previous_snapshot=source.get("prefill_snapshot")
@@ -225,13 +232,28 @@ def _prefilled_page(values: dict[str, str], source, used_siret: bool):
     errors = {"siret": extra.pop("siret_error")} if "siret_error" in extra else {}
     if used_siret:
         status = _used_siret_status(status, values)
-    return _render_page(values, status=status, errors=errors, extra=extra)
+    if code == 422:
+        status = Status(f"{NOT_FILED_YET} {status.message}", status.level)
+    return _render_page(values, status=status, errors=errors, extra=extra, code=code)
+
+
+def _is_cross_site() -> bool:
+    # Browsers say where a request comes from. A lookup spends the authority's API budget:
+    # another site must not make its visitors' browsers spend it (an <img> or a link to
+    # /demande/tiers?siret=...). A bookmark or a typed address says "none".
+    return request.headers.get("Sec-Fetch-Site") == "cross-site"
 
 
 @bp.get("/demande/tiers")
 def tiers():
     """Prefill the tiers from a SIRET: the fragment for htmx, the whole page otherwise."""
     values = _typed_values(request.args)
+    if _is_cross_site():
+        status = Status(
+            "La recherche n'a pas été lancée car la page a été ouverte depuis un autre site. "
+            "Vérifiez le SIRET puis cliquez sur « Pré-remplir »."
+        )
+        return _render_page(values, status=status)
     used_siret = _take_used_siret(values, request.args)
     if not _is_tiers_fragment_request():
         return _prefilled_page(values, request.args, used_siret)
@@ -257,8 +279,12 @@ def tiers():
     return response
 
 
-def _prefill_from_post():
-    """The no-JS "Pré-remplir" (or "Utiliser le SIRET …"): the page prefilled, nothing filed."""
+def _prefill_from_post(code: int = 200):
+    """The no-JS "Pré-remplir" (or "Utiliser le SIRET …"): the page prefilled, nothing filed.
+
+    `code` is 422 when the post was a filing attempt (Enter after the SIRET): the contract
+    answers an unfiled deposit with 422, whatever the page offers in its place.
+    """
     values = _typed_values(request.form)
     if not PrefillForm(formdata=request.form).validate():
         # Only the CSRF token can fail: no lookup, every value and the snapshot kept.
@@ -274,7 +300,7 @@ def _prefill_from_post():
         }
         return _render_page(values, errors=errors, extra=extra, code=422)
     used_siret = _take_used_siret(values, request.form)
-    return _prefilled_page(values, request.form, used_siret)
+    return _prefilled_page(values, request.form, used_siret, code=code)
 
 
 @bp.post("/demande")
@@ -290,9 +316,9 @@ def submit():
         return _prefill_from_post()
     values = _typed_values(request.form)
     if _only_siret_typed(values) and _settings().prefill_available:
-        # Enter pressed right after typing the SIRET (the default button files): what the
-        # applicant wants is the prefill, not a list of fifteen empty fields.
-        return _prefill_from_post()
+        # Enter pressed right after typing a valid SIRET (the default button files): what
+        # the applicant wants is the prefill, not a list of fifteen empty fields.
+        return _prefill_from_post(code=422)
     form = DepositForm(formdata=request.form)
     if not form.validate():
         errors = {name: messages[0] for name, messages in form.errors.items() if messages}

@@ -43,7 +43,7 @@ from portail.api_entreprise import (
 )
 from portail.api_transport import HttpTransport, SandboxTransport
 from portail.api_urls import SANDBOX_URL
-from portail.auth_throttle import ip_key
+from portail.client_address import NETWORK_SHARE_FACTOR, ClientKeys, client_keys
 from portail.settings import Settings
 from portail.singleflight import JoinTimeout, SingleFlight
 from portail.store import immediate, relaxed_durability
@@ -239,7 +239,7 @@ class _Context:
     client: ApiEntrepriseClient
     actor: str
     object_: str
-    client_key: str | None = None  # throttle key of the applicant's address, if known
+    applicant: ClientKeys | None = None  # throttle keys of the applicant's address, if known
     traces: list[_Trace] = field(default_factory=list)
     from_cache: bool = False
 
@@ -287,17 +287,14 @@ def _fetch(
         db,
         per_minute=policy.budget_per_minute,
         max_wait=policy.budget_max_wait,
-        client=ctx.client_key if policy.budget_per_client else None,
+        client=ctx.applicant.client if ctx.applicant else None,
         per_client=policy.budget_per_client or None,
+        network=ctx.applicant.network if ctx.applicant else None,
+        per_network=NETWORK_SHARE_FACTOR * policy.budget_per_client or None,
     )
     if not admission.granted:
         if permit.probe:
             circuit.release_probe(db, provider)
-        logger.warning(
-            "Appel API Entreprise non envoyé (%s) : reprise possible dans %.0f s",
-            admission.reason,
-            admission.retry_after(),
-        )
         refused = ClientShareSpent if admission.reason == "client" else BudgetSpent
         error = refused(retry_after=admission.retry_after(), note=admission.reason)
         _journal_refusal(ctx, route, target, error)
@@ -440,12 +437,62 @@ def _journal(
         ctx.traces.append(_Trace(route, target, status, code, kind, request_id))
 
 
+class _RefusalNotes:
+    """Which refusals were already noted this minute, per client and kind (in process).
+
+    A refusal costs the refused client nothing upstream, so a script can be refused a
+    thousand times a minute; the journal, kept 36 months, and the log must not grow with
+    it. The first refusal of each (client, kind) per minute is noted; the rest are counted
+    into the next note. Several worker processes may each note one: still a handful a minute.
+    """
+
+    WINDOW = 60.0
+    MAX_KEYS = 10_000
+
+    def __init__(self) -> None:
+        self._noted: dict[tuple[str | None, str], tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def should_note(self, key: tuple[str | None, str]) -> int | None:
+        """None when this refusal is only counted; else how many were skipped since the
+        last note (0 for the first)."""
+        now = time.monotonic()
+        with self._lock:
+            noted_at, skipped = self._noted.get(key, (None, 0))
+            if noted_at is not None and now - noted_at < self.WINDOW:
+                self._noted[key] = (noted_at, skipped + 1)
+                return None
+            if len(self._noted) >= self.MAX_KEYS:
+                self._noted = {k: v for k, v in self._noted.items() if now - v[0] < self.WINDOW}
+            self._noted[key] = (now, 0)
+            return skipped
+
+    def clear(self) -> None:
+        """Forget every note (tests start from a clean slate)."""
+        with self._lock:
+            self._noted.clear()
+
+
+_refusal_notes = _RefusalNotes()
+
+
 def _journal_refusal(ctx: _Context, route: str, target: str, error: ApiEntrepriseError) -> None:
     """Trace a lookup the portal refused to send (budget, client share, open circuit).
 
     No data was accessed, so this row is for the admin, not the legal trace: it is written
-    with relaxed durability, and a flood of refusals costs no fsync each.
+    with relaxed durability, at most once a minute per client and kind (`_RefusalNotes`).
     """
+    client = ctx.applicant.client if ctx.applicant else None
+    skipped = _refusal_notes.should_note((client, error.kind))
+    if skipped is None:
+        return
+    logger.warning(
+        "Appel API Entreprise non envoyé (%s, client %s) : reprise possible dans %.0f s%s",
+        error.kind,
+        client or "inconnu",
+        error.retry_after or 0,
+        f" ; {skipped} refus semblables non notés la minute précédente" if skipped else "",
+    )
     try:
         with relaxed_durability(ctx.db):
             _journal(ctx, route, target, None, None, error.kind, None, None, refused=True)
@@ -497,10 +544,10 @@ def lookup_public_tiers(
         return _failure(RecipientIsTarget(note="détecté par le portail, aucun appel envoyé"))
     try:
         key = (settings.api_url, settings.recipient_siret, siret)
-        client_key = ip_key(client) if client else None
+        applicant = client_keys(client) if client else None
         (outcome, traces), joined = _flights.run(
             key,
-            lambda: _lookup(db, settings, siret, actor, object_, policy, client_key),
+            lambda: _lookup(db, settings, siret, actor, object_, policy, applicant),
             wait=policy.join_wait,
         )
         if joined:
@@ -536,10 +583,10 @@ def _journal_joined(db, traces: list[_Trace], actor: str, object_: str) -> None:
 
 
 def _lookup(
-    db, settings, siret, actor, object_, policy, client_key=None
+    db, settings, siret, actor, object_, policy, applicant=None
 ) -> tuple[LookupOutcome, list[_Trace]]:
     client = make_client(settings, policy)
-    ctx = _Context(db, settings, policy, client, actor, object_, client_key)
+    ctx = _Context(db, settings, policy, client, actor, object_, applicant)
     return _lookup_in(ctx, siret), ctx.traces
 
 

@@ -30,6 +30,10 @@ BUCKET_JSON = "json"
 API_REMAINING_RESERVE = 5
 
 
+_CLIENT_CALLS = "SELECT count(*), min(at) FROM rate_budget_calls WHERE bucket = ? AND client = ?"
+_NETWORK_CALLS = "SELECT count(*), min(at) FROM rate_budget_calls WHERE bucket = ? AND network = ?"
+
+
 @dataclass(frozen=True)
 class Admission:
     """The answer of `try_acquire`: granted, or refused with the time a call may leave."""
@@ -63,6 +67,8 @@ def try_acquire(
     now: float | None = None,
     client: str | None = None,
     per_client: int | None = None,
+    network: str | None = None,
+    per_network: int | None = None,
 ) -> Admission:
     """Take one call from the budget if one is free; never waits.
 
@@ -72,7 +78,8 @@ def try_acquire(
     With `client` and `per_client`, that client (an IP address) may hold at most
     `per_client` of the calls of the window: the form is public, and without a share one
     script could spend the authority's whole budget and leave every applicant without
-    prefill.
+    prefill. `network` and `per_network` cap the client's wider network the same way (an
+    IPv6 subscriber holds many /64s).
     """
     with relaxed_durability(db), immediate(db):
         now = time.time() if now is None else now
@@ -91,18 +98,20 @@ def try_acquire(
         used, oldest = db.execute(
             "SELECT count(*), min(at) FROM rate_budget_calls WHERE bucket = ?", (bucket,)
         ).fetchone()
-        if client is not None and per_client:
-            mine, my_oldest = db.execute(
-                "SELECT count(*), min(at) FROM rate_budget_calls WHERE bucket = ? AND client = ?",
-                (bucket, client),
-            ).fetchone()
-            if mine >= per_client:
+        for sql, key, cap in (
+            (_CLIENT_CALLS, client, per_client),
+            (_NETWORK_CALLS, network, per_network),
+        ):
+            if key is None or not cap:
+                continue
+            mine, my_oldest = db.execute(sql, (bucket, key)).fetchone()
+            if mine >= cap:
                 return Admission(False, (my_oldest or now) + WINDOW_SECONDS, "client")
         if used >= effective_limit(per_minute, state.get("api_limit")):
             return Admission(False, (oldest or now) + WINDOW_SECONDS, "budget")
         db.execute(
-            "INSERT INTO rate_budget_calls (bucket, at, client) VALUES (?, ?, ?)",
-            (bucket, now, client),
+            "INSERT INTO rate_budget_calls (bucket, at, client, network) VALUES (?, ?, ?, ?)",
+            (bucket, now, client, network),
         )
         if api_reset > now and api_remaining is not None:
             # Count our own call against the API's figure until its next answer corrects it.
@@ -122,6 +131,8 @@ def acquire(
     sleep=time.sleep,
     client: str | None = None,
     per_client: int | None = None,
+    network: str | None = None,
+    per_network: int | None = None,
 ) -> Admission:
     """Take one call, waiting only when a slot frees within `max_wait` seconds.
 
@@ -131,7 +142,13 @@ def acquire(
     deadline = time.monotonic() + max_wait
     while True:
         admission = try_acquire(
-            db, per_minute=per_minute, bucket=bucket, client=client, per_client=per_client
+            db,
+            per_minute=per_minute,
+            bucket=bucket,
+            client=client,
+            per_client=per_client,
+            network=network,
+            per_network=per_network,
         )
         if admission.granted:
             return admission

@@ -57,3 +57,11 @@ def double():
     """The loopback API Entreprise double with fault injection (tests/fault_double.py)."""
     with FaultDouble() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_refusal_notes():
+    """Refusals are noted once a minute per client in process: each test starts afresh."""
+    from portail import lookup
+
+    lookup._refusal_notes.clear()

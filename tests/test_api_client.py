@@ -460,3 +460,15 @@ def test_tls_certificates_are_verified_and_an_environment_ca_bundle_is_honoured(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(directory))
     trusted_dir = api.ApiEntrepriseClient(url, token, RECIPIENT, "Aides", timeout=2)
     assert trusted_dir.etablissement_diffusible(SIRET, object_="test").status == 200
+
+
+def test_a_token_outside_the_jwt_alphabet_is_scrubbed_even_behind_a_slash_escape(double):
+    token = "legacy/token-with-a-slash-0123456789"
+    odd = api.ApiEntrepriseClient(double.url, token, RECIPIENT, "Aides", timeout=TIMEOUT)
+    body = json.dumps(etablissement_body(SIRET), ensure_ascii=False).replace(
+        '"DOUBLE DE TEST"', '"' + token.replace("/", "\\/") + '"'
+    )
+    assert "\\u" not in body
+    double.queue(Reply(body=body.encode()))
+    answer = odd.etablissement_diffusible(SIRET, object_="test")
+    assert token not in json.dumps(answer.data)

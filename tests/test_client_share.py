@@ -10,6 +10,7 @@ import pytest
 from stdnum import luhn
 
 from portail import journal, rate_budget, store
+from portail.client_address import NETWORK_SHARE_FACTOR, ClientKeys, client_keys
 from portail.lookup import LookupPolicy, lookup_public_tiers
 from tests.api_helpers import portal_on, settings_on
 
@@ -101,6 +102,23 @@ def test_lookups_past_the_share_send_nothing_and_say_so(database, conf, double):
     assert double.count(ETAB) == SHARE + 1
 
 
+def test_a_flood_of_refusals_leaves_one_journal_row_and_one_log_line(
+    database, conf, double, caplog
+):
+    for number in range(SHARE):
+        lookup(database, conf, number, "203.0.113.9")
+    with caplog.at_level("WARNING", logger="portail.lookup"):
+        for number in range(50):
+            assert lookup(database, conf, 500 + number, "203.0.113.9").error_kind == (
+                "client_share_spent"
+            )
+    refused = list(database.query("SELECT * FROM api_journal WHERE source = 'refused'"))
+    assert len(refused) == 1
+    warnings = [r for r in caplog.records if "non envoyé" in r.getMessage()]
+    assert len(warnings) == 1 and "203.0.113.9" in warnings[0].getMessage()
+    assert double.count(ETAB) == SHARE
+
+
 def test_ipv6_addresses_of_one_subscriber_share_one_quota(database, conf, double):
     for number in range(SHARE):
         client = f"2001:db8:1:2::{number + 1:x}"
@@ -109,6 +127,27 @@ def test_ipv6_addresses_of_one_subscriber_share_one_quota(database, conf, double
     assert same_block.error_kind == "client_share_spent"
     other_block = lookup(database, conf, 51, "2001:db8:1:3::1")
     assert other_block.level == "ok"
+
+
+def test_hopping_between_the_64s_of_one_48_cannot_spend_the_budget(database, conf, double):
+    # One subscriber holds a whole /48 (65,536 /64s): past three shares, its network waits.
+    cap = NETWORK_SHARE_FACTOR * SHARE
+    served = 0
+    for block in range(cap + 3):
+        client = f"2001:db8:aa:{block:x}::1"  # a new /64 each time, the same /48
+        served += lookup(database, conf, 200 + block, client).level == "ok"
+    assert served == cap
+    assert double.count(ETAB) == cap
+    elsewhere = lookup(database, conf, 300, "2001:db8:bb::1")  # another subscriber
+    assert elsewhere.level == "ok"
+
+
+def test_client_keys_group_ipv6_by_64_and_48_and_leave_ipv4_alone():
+    keys = client_keys("2001:db8:aa:1:2:3:4:5")
+    assert keys == ClientKeys("ip:2001:db8:aa:1::/64", "net:2001:db8:aa::/48")
+    assert client_keys("203.0.113.7") == ClientKeys("ip:203.0.113.7")
+    assert client_keys("::ffff:203.0.113.7") == ClientKeys("ip:203.0.113.7")
+    assert client_keys("not an address") == ClientKeys("ip:unknown")
 
 
 def test_a_zero_share_turns_the_limit_off(database, conf, double):

@@ -110,12 +110,46 @@ def test_enter_right_after_the_siret_prefills_instead_of_listing_empty_fields(cl
     # files, with nothing but the SIRET in the form.
     data = {"csrf_token": csrf_token(client), "siret": spaced(HEAD_OFFICE), "pays": "France"}
     response = client.post("/demande", data=data)
-    assert response.status_code == 200
+    assert response.status_code == 422  # the contract: a post that files nothing is a 422
     page = text(response)
+    assert "Votre demande n'est pas encore déposée" in page
     assert "Informations publiques trouvées" in page
     assert input_value(page, "commune") == "PARIS"
     assert "error-summary" not in page
     assert db["deposits"].count == 0
+
+
+def test_enter_after_an_invalid_siret_is_an_ordinary_filing_error(client, loopback, db):
+    data = {"csrf_token": csrf_token(client), "siret": "999 123 409 00017"}
+    response = client.post("/demande", data=data)
+    assert response.status_code == 422
+    page = text(response)
+    assert "error-summary" in page and "clé de contrôle" in page
+    assert lookups(loopback) == []
+
+
+def test_a_lookup_opened_from_another_site_spends_nothing(client, loopback):
+    response = client.get(
+        f"/demande/tiers?siret={HEAD_OFFICE}", headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert response.status_code == 200
+    page = text(response)
+    assert "ouverte depuis un autre site" in page
+    assert input_value(page, "siret") == HEAD_OFFICE  # kept, one click away
+    assert lookups(loopback) == []
+    # The same address typed or bookmarked ("none"), or from the portal itself, looks up.
+    for origin in ("none", "same-origin"):
+        client.get(f"/demande/tiers?siret={HEAD_OFFICE}", headers={"Sec-Fetch-Site": origin})
+    assert len(lookups(loopback)) == 1  # the second answer came from the cache
+
+
+@pytest.mark.parametrize("garbage", ["<script>alert(1)</script>", "1" * 5000, "99989017100014"])
+def test_use_siret_that_is_not_a_valid_siret_is_ignored(client, garbage):
+    data = {"csrf_token": csrf_token(client), "siret": HEAD_OFFICE, "use_siret": garbage}
+    page = text(client.post("/demande", data=data))
+    assert input_value(page, "siret").replace(" ", "") == HEAD_OFFICE
+    assert "reporté dans le champ" not in page
+    assert "<script>alert" not in page
 
 
 def test_a_siret_with_anything_else_typed_is_a_filing_attempt(client, db):
