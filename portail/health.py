@@ -1,15 +1,17 @@
 """/healthz: database and API state for operators and load balancers, with no secret.
 
 Reports whether the feature is on, whether the portal runs on its demonstration sandbox,
-the circuit breaker's state and the time of the last successful API call. Never the token,
-the recipient SIRET or any answer. Cheap by design (three indexed reads): monitoring may
-poll it often.
+the circuit breaker's state, the time of the last successful API call and the shared
+quota (calls in the last minute, and until when calls are suspended after a 429). Never the
+token, the recipient SIRET or any answer. Cheap by design (a few indexed reads): monitoring
+may poll it often.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+from datetime import UTC, datetime
 
 from flask import Blueprint, jsonify
 
@@ -17,10 +19,14 @@ bp = Blueprint("health", __name__)
 logger = logging.getLogger(__name__)
 
 
+def _iso(epoch: float | None) -> str | None:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds") if epoch else None
+
+
 @bp.get("/healthz")
 def healthz():
     """JSON health report; 503 when the database cannot be read."""
-    from portail import circuit, journal, settings
+    from portail import circuit, journal, rate_budget, settings
     from portail.db import get_db
     from portail.lookup import PROVIDER_DJEPVA, PROVIDER_INSEE
 
@@ -32,6 +38,7 @@ def healthz():
             PROVIDER_DJEPVA: circuit.state(db, PROVIDER_DJEPVA),
         }
         success = journal.last_success(db)
+        quota = rate_budget.snapshot(db)
     except sqlite3.Error as error:
         logger.error("healthz: database unavailable (%s)", type(error).__name__)
         response = jsonify({"status": "error", "database": "error"})
@@ -51,6 +58,11 @@ def healthz():
                 "circuit": circuits[PROVIDER_INSEE],
                 "circuits": circuits,
                 "last_success": success["at"] if success else None,
+                # After a 429 every worker stops until Retry-After: monitoring should see it.
+                "quota": {
+                    "used_last_minute": quota["used_last_minute"],
+                    "blocked_until": _iso(quota["blocked_until"]),
+                },
             },
         }
     )

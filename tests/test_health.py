@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
-from portail import circuit, journal, settings
+from portail import circuit, journal, rate_budget, settings
 from portail.api_entreprise import ROUTE_ETABLISSEMENT_DIFFUSIBLE
 
 
@@ -16,6 +17,17 @@ def test_healthz_reports_database_and_api_state(client):
     api = body["api"]
     assert api["enabled"] is True and api["demo"] is True  # a first start is a demo
     assert api["circuit"] == "closed" and api["last_success"] is None
+
+
+def test_healthz_shows_the_quota_and_a_block_after_a_429(client, db):
+    quota = client.get("/healthz").get_json()["api"]["quota"]
+    assert quota == {"used_last_minute": 0, "blocked_until": None}
+    rate_budget.try_acquire(db, per_minute=10)
+    rate_budget.block_until(db, time.time() + 120)
+    quota = client.get("/healthz").get_json()["api"]["quota"]
+    assert quota["used_last_minute"] == 1
+    blocked = datetime.fromisoformat(quota["blocked_until"])
+    assert 100 < (blocked - datetime.now(UTC)).total_seconds() <= 121
 
 
 def test_healthz_holds_no_secret(client, db):
