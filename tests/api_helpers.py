@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from stdnum import luhn
 
 from app import create_app
 from portail import settings, store
@@ -11,6 +12,15 @@ from portail.tokens import mint_token
 
 RECIPIENT = "21999001700010"
 CONTEXT = "Aides publiques"
+
+
+def valid_siret(number: int, series: int = 77) -> str:
+    """A fictitious SIRET that passes the form's checks (Luhn on SIREN and SIRET): distinct
+    numbers give distinct SIRETs, and each test module may take its own `series`."""
+    siren = f"{series * 1_000_000 + number:08d}"
+    siren += luhn.calc_check_digit(siren)
+    body = siren + "0001"
+    return body + luhn.calc_check_digit(body)
 
 
 def settings_on(api_url: str, scopes: tuple[str, ...] = ("open_data",)) -> Settings:

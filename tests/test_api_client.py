@@ -321,24 +321,38 @@ def test_rate_limit_info_accepts_epoch_or_delta():
     assert api.rate_limit_info({}, now) is None
 
 
-def test_proxy_from_the_environment_is_honoured_and_no_proxy_too(monkeypatch, double, token):
-    # The double plays the proxy: an HTTP proxy receives the absolute URL in the request line.
-    monkeypatch.setenv("HTTP_PROXY", double.url)
-    monkeypatch.setenv("NO_PROXY", "bypassed.example")
-    monkeypatch.delenv("http_proxy", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
+@pytest.fixture
+def proxy_env(monkeypatch):
+    """Set HTTP_PROXY / NO_PROXY for one test (lower-case twins removed, the cache of proxy
+    lookups emptied before and after)."""
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
     api_transport.environ_proxy.cache_clear()
-    try:
-        far = api.ApiEntrepriseClient(
-            "http://api-entreprise.example", token, RECIPIENT, "Aides", timeout=TIMEOUT
-        )
-        answer = far.etablissement_diffusible(SIRET, object_="via proxy")
-        assert answer.status == 200
-        assert double.seen[-1].path == f"/v4/insee/sirene/etablissements/diffusibles/{SIRET}"
-        assert api_transport.environ_proxy("http://api-entreprise.example") == double.url
-        assert api_transport.environ_proxy("http://bypassed.example") is None
-    finally:
-        api_transport.environ_proxy.cache_clear()
+
+    def set_proxy(proxy: str, no_proxy: str | None = None) -> None:
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        if no_proxy:
+            monkeypatch.setenv("NO_PROXY", no_proxy)
+
+    yield set_proxy
+    api_transport.environ_proxy.cache_clear()
+
+
+def far_client(token):
+    """A client for an API host that only the proxy can reach."""
+    return api.ApiEntrepriseClient(
+        "http://api-entreprise.example", token, RECIPIENT, "Aides", timeout=TIMEOUT
+    )
+
+
+def test_proxy_from_the_environment_is_honoured_and_no_proxy_too(proxy_env, double, token):
+    # The double plays the proxy: an HTTP proxy receives the absolute URL in the request line.
+    proxy_env(double.url, no_proxy="bypassed.example")
+    answer = far_client(token).etablissement_diffusible(SIRET, object_="via proxy")
+    assert answer.status == 200
+    assert double.seen[-1].path == f"/v4/insee/sirene/etablissements/diffusibles/{SIRET}"
+    assert api_transport.environ_proxy("http://api-entreprise.example") == double.url
+    assert api_transport.environ_proxy("http://bypassed.example") is None
 
 
 @pytest.mark.parametrize(
@@ -350,23 +364,12 @@ def test_proxy_from_the_environment_is_honoured_and_no_proxy_too(monkeypatch, do
     ids=["without-scheme", "with-credentials"],
 )
 def test_proxies_without_a_scheme_or_with_credentials_work(
-    monkeypatch, double, token, written, authorization
+    proxy_env, double, token, written, authorization
 ):
-    host = double.url.removeprefix("http://")
-    monkeypatch.setenv("HTTP_PROXY", written.format(host=host))
-    monkeypatch.delenv("http_proxy", raising=False)
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
-    api_transport.environ_proxy.cache_clear()
-    try:
-        far = api.ApiEntrepriseClient(
-            "http://api-entreprise.example", token, RECIPIENT, "Aides", timeout=TIMEOUT
-        )
-        assert far.etablissement_diffusible(SIRET, object_="via proxy").status == 200
-        received = {name.lower(): value for name, value in double.seen[-1].headers.items()}
-        assert received.get("proxy-authorization") == authorization
-    finally:
-        api_transport.environ_proxy.cache_clear()
+    proxy_env(written.format(host=double.url.removeprefix("http://")))
+    assert far_client(token).etablissement_diffusible(SIRET, object_="via proxy").status == 200
+    received = {name.lower(): value for name, value in double.seen[-1].headers.items()}
+    assert received.get("proxy-authorization") == authorization
 
 
 def test_the_environment_is_not_rescanned_on_every_call(monkeypatch, client, double):

@@ -6,58 +6,17 @@ from __future__ import annotations
 import time
 
 import pytest
-from stdnum import luhn
 
-from app import create_app
-from portail import settings, store
-from portail.tokens import mint_token
-from tests.fault_double import FaultDouble, Reply, error_body
+from tests.api_helpers import portal_on, valid_siret
+from tests.fault_double import Reply, error_body
 
 HTMX = {"HX-Request": "true", "HX-Target": "tiers-block"}
-
-
-def valid_siret(number: int) -> str:
-    """A SIRET that passes the form's checks (Luhn on SIREN and SIRET)."""
-    siren = f"{77_000_000 + number:08d}"
-    siren += luhn.calc_check_digit(siren)
-    body = siren + "0001"
-    return body + luhn.calc_check_digit(body)
-
-
-@pytest.fixture
-def double():
-    """The loopback API double."""
-    with FaultDouble() as server:
-        yield server
 
 
 @pytest.fixture
 def portal(tmp_path, double):
     """A portal whose settings point at the double, with a short API timeout."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE": str(tmp_path / "portail.sqlite3"),
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "DEMO_ADMIN": False,
-            "EXTRA_API_BASE_URLS": [double.url],
-            "API_TIMEOUT_SECONDS": 0.5,
-        }
-    )
-    db = store.connect(app.config["DATABASE"])
-    settings.save(
-        db,
-        {
-            "enabled": True,
-            "api_url": double.url,
-            "recipient_siret": "21999001700010",
-            "token": mint_token(["open_data"]),
-            "context": "Aides publiques",
-        },
-        actor="test",
-    )
-    db.conn.close()
-    return app.test_client()
+    return portal_on(tmp_path, double.url, API_TIMEOUT_SECONDS=0.5).test_client()
 
 
 @pytest.mark.parametrize(
@@ -90,19 +49,7 @@ def test_route_answers_every_fault_with_its_message(portal, double, reply, words
 def test_route_survives_a_refused_connection(tmp_path):
     from tests.fault_double import refused_url
 
-    url = refused_url()
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE": str(tmp_path / "portail.sqlite3"),
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "DEMO_ADMIN": False,
-            "EXTRA_API_BASE_URLS": [url],
-        }
-    )
-    db = store.connect(app.config["DATABASE"])
-    settings.save(db, {"api_url": url}, actor="test")
-    db.conn.close()
+    app = portal_on(tmp_path, refused_url())
     response = app.test_client().get(f"/demande/tiers?siret={valid_siret(2)}", headers=HTMX)
     assert response.status_code == 200
     assert "temporairement indisponible" in response.get_data(as_text=True)
