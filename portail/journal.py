@@ -180,6 +180,7 @@ STATUS_CHOICES = (
     ("erreur", "Erreurs (hors cache)"),
     ("cache", "Réponses du cache"),
     ("transport", "Sans réponse (délai, réseau)"),
+    ("refuse", "Non envoyés (budget, part d'un poste, pannes)"),
     ("401", "401 jeton refusé"),
     ("403", "403 droits insuffisants"),
     ("404", "404 non trouvé"),
@@ -219,6 +220,8 @@ def _where(flt: JournalFilter) -> tuple[str, list]:
         clauses.append("source = 'api' AND status IS NULL")
     elif status == "2xx":
         clauses.append("source = 'api' AND status BETWEEN 200 AND 299")
+    elif status == "refuse":
+        clauses.append("source = 'refused'")
     elif status == "erreur":
         clauses.append("source = 'api' AND (status IS NULL OR status >= 300)")
     elif status.isdigit():

@@ -85,13 +85,22 @@ def test_siret_filter_also_shows_the_association_call(database):
 
 @pytest.mark.parametrize(
     ("status", "expected"),
-    [("404", 1), ("2xx", 1), ("cache", 1), ("transport", 1), ("erreur", 2), ("", 4)],
+    [
+        ("404", 1),
+        ("2xx", 1),
+        ("cache", 1),
+        ("transport", 1),
+        ("erreur", 2),
+        ("refuse", 1),
+        ("", 5),
+    ],
 )
 def test_status_filter(database, status, expected):
     record(database)
     record(database, status=404, kind="not_found")
     record(database, cache_hit=True)
     record(database, status=None, kind="timeout")
+    record(database, status=None, kind="budget_spent", refused=True)
     assert journal.search(database, journal.JournalFilter(status=status)).total == expected
 
 
