@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import UTC, datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -77,13 +78,21 @@ def _no_store(response):
 @login_required
 def dashboard():
     """Feature state, token state, last API calls, deposits and recent admin activity."""
-    from portail import journal
+    from portail import journal, rate_budget
+    from portail.journal_views import KIND_LABELS
+    from portail.lookup import LookupPolicy
 
     db = get_db()
     current = settings.load(db)
+    day_ago = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="seconds")
     return render_template(
         "admin/dashboard.html",
         current=current,
+        quota=rate_budget.snapshot(db),
+        budget_per_minute=LookupPolicy.from_config(current_app.config).budget_per_minute,
+        refused_last_day=journal.refused_since(db, day_ago),
+        kind_labels=KIND_LABELS,
+        epoch_paris=_epoch_paris,
         token=admin_settings.token_state(current.token),
         url_label=admin_settings.url_label(current.api_url, _extra_urls()),
         last_success=journal.last_success(db),
@@ -103,6 +112,10 @@ def dashboard():
         paris=admin_settings.paris_datetime,
         euros=euros,
     )
+
+
+def _epoch_paris(epoch: float) -> str:
+    return admin_settings.paris_datetime(datetime.fromtimestamp(epoch, UTC))
 
 
 def _missing_settings(current: settings.Settings) -> list[str]:

@@ -141,6 +141,15 @@ def last_failure(db: sqlite_utils.Database) -> dict | None:
     )
 
 
+def refused_since(db: sqlite_utils.Database, since_iso: str) -> int:
+    """How many calls the portal did not send (budget, client share, open circuit) since."""
+    row = db.execute(
+        "SELECT count(*) FROM api_journal WHERE at > ? AND source = ?",
+        (_comparable(since_iso), SOURCE_REFUSED),
+    ).fetchone()
+    return row[0]
+
+
 def token_refused_since(db: sqlite_utils.Database, since_iso: str) -> dict | None:
     """The most recent 401/403 row strictly after `since_iso` (UTC ISO time), or None."""
     return _one(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from decimal import Decimal
 
-from portail import deposits, journal, settings
+from portail import deposits, journal, rate_budget, settings
 from tests.admin_helpers import (
     cheap_app,  # noqa: F401  (registers the `app` fixture)
     logged_in_auth,  # noqa: F401  (registers the logged-in `auth` fixture)
@@ -60,8 +61,34 @@ def test_dashboard_shows_feature_token_calls_and_deposits(auth, client, db):
     assert "Jeton d'accès" in page and "se termine par" in page and "expire le" in page
     assert "Dernier succès" in page and "Dernier échec" in page
     assert "HTTP 503" in page and "req-ko" in page
+    assert "(fournisseur indisponible)" in page  # the kind in words, not "unavailable"
+    assert "Recherches non envoyées (24 h)</dt> <dd>aucune</dd>" in page
+    assert "0 appel dans la dernière minute, sur 200 permis" in page
     assert "1 demande déposée" in page and 'href="/admin/demandes"' in page
     assert "Connexion réussie" in page  # alice's login in the recent activity
+
+
+def test_dashboard_shows_refused_lookups_and_a_suspension_after_a_429(auth, client, db):
+    for _ in range(3):
+        journal.record_call(
+            db,
+            route="/v4/insee/sirene/etablissements/diffusibles/{siret}",
+            target="73282932000074",
+            object_="x",
+            actor=None,
+            status=None,
+            error_code=None,
+            duration_ms=None,
+            request_id=None,
+            kind="client_share_spent",
+            refused=True,
+        )
+    rate_budget.try_acquire(db, per_minute=200)
+    rate_budget.block_until(db, time.time() + 600)
+    page = text(client.get("/admin/"))
+    assert "1 appel dans la dernière minute" in page
+    assert "Appels suspendus jusqu'au" in page
+    assert 'href="/admin/journal?statut=refuse">3</a>' in page
 
 
 def test_dashboard_when_feature_is_off(auth, app, client, db):
