@@ -308,9 +308,9 @@ def _prefill_from_post(code: int = 200):
 def submit():
     """File the deposit: 422 with every value kept when invalid, 303 to the receipt when filed.
 
-    The "Pré-remplir" and "Utiliser le SIRET …" buttons post here too (without JavaScript),
-    and so does Enter pressed in a form holding only a SIRET: they get the page back
-    prefilled (200) and file nothing.
+    The "Pré-remplir" and "Utiliser le SIRET …" buttons post here too (without JavaScript):
+    they get the page back prefilled (200) and file nothing. Enter pressed in a form holding
+    only a valid SIRET gets the prefilled page too, as a 422: it was a filing attempt.
     """
     if request.form.get("action") == PREFILL_ACTION or request.form.get(USE_SIRET):
         return _prefill_from_post()
