@@ -85,11 +85,15 @@ def dashboard():
     db = get_db()
     current = settings.load(db)
     day_ago = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="seconds")
+    quota = rate_budget.snapshot(db)
     return render_template(
         "admin/dashboard.html",
         current=current,
-        quota=rate_budget.snapshot(db),
-        budget_per_minute=LookupPolicy.from_config(current_app.config).budget_per_minute,
+        quota=quota,
+        # What the portal really allows: its budget, lowered if the API announced less.
+        budget_per_minute=rate_budget.effective_limit(
+            LookupPolicy.from_config(current_app.config).budget_per_minute, quota["api_limit"]
+        ),
         refused_last_day=journal.refused_since(db, day_ago),
         kind_labels=KIND_LABELS,
         epoch_paris=_epoch_paris,

@@ -336,6 +336,21 @@ class ClientShareSpent(BudgetSpent):
         )
 
 
+class NetworkShareSpent(ClientShareSpent):
+    """The client's wider network (an IPv6 /48) has used its share: the call was not sent."""
+
+    kind = "network_share_spent"
+    default_title = "Part du budget d'un même réseau épuisée"
+
+    @property
+    def applicant_message(self) -> str:
+        return (
+            "De nombreuses recherches ont été lancées depuis votre réseau en peu de temps. La "
+            f"recherche par SIRET sera de nouveau possible {_wait_words(self.retry_after)}. "
+            f"{HAND_FILL}"
+        )
+
+
 class ProviderUnavailable(ApiEntrepriseError):
     """502/503/504 (and other 5xx): the data provider is down or too slow."""
 
@@ -785,7 +800,9 @@ class ApiEntrepriseClient:
         if isinstance(value, list):
             return [self._scrub_decoded(item) for item in value]
         if isinstance(value, dict):
-            return {key: self._scrub_decoded(item) for key, item in value.items()}
+            return {
+                self._scrub_decoded(key): self._scrub_decoded(item) for key, item in value.items()
+            }
         return value
 
     def _parse_json(self, body: bytes, response, status, request_id, kept):

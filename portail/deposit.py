@@ -247,13 +247,16 @@ def _is_cross_site() -> bool:
 @bp.get("/demande/tiers")
 def tiers():
     """Prefill the tiers from a SIRET: the fragment for htmx, the whole page otherwise."""
-    values = _typed_values(request.args)
     if _is_cross_site():
+        # Only the SIRET is taken from the foreign link: it may not fill in an e-mail or an
+        # amount the applicant never typed.
+        values = _typed_values({"siret": request.args.get("siret", "")})
         status = Status(
             "La recherche n'a pas été lancée car la page a été ouverte depuis un autre site. "
             "Vérifiez le SIRET puis cliquez sur « Pré-remplir »."
         )
         return _render_page(values, status=status)
+    values = _typed_values(request.args)
     used_siret = _take_used_siret(values, request.args)
     if not _is_tiers_fragment_request():
         return _prefilled_page(values, request.args, used_siret)

@@ -53,6 +53,7 @@ KIND_LABELS = {
     "bad_answer": "réponse inexploitable",
     "budget_spent": "budget du portail épuisé",
     "client_share_spent": "trop de recherches d'un même poste",
+    "network_share_spent": "trop de recherches d'un même réseau",
     "circuit_open": "appels suspendus après des pannes",
 }
 CSV_HEADER = (

@@ -14,6 +14,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -32,6 +33,7 @@ from portail.api_entreprise import (
     CircuitOpen,
     ClientShareSpent,
     DuplicateInFlight,
+    NetworkShareSpent,
     NotFound,
     NotPublic,
     ProviderUnavailable,
@@ -245,6 +247,8 @@ class _Context:
 
 
 _NEGATIVE_ERRORS = {"not_found": NotFound, "not_public": NotPublic}
+# Why the budget refused a call -> what the applicant is told (default: BudgetSpent).
+_REFUSALS = {"client": ClientShareSpent, "network": NetworkShareSpent}
 
 
 def _fetch(
@@ -295,7 +299,7 @@ def _fetch(
     if not admission.granted:
         if permit.probe:
             circuit.release_probe(db, provider)
-        refused = ClientShareSpent if admission.reason == "client" else BudgetSpent
+        refused = _REFUSALS.get(admission.reason, BudgetSpent)
         error = refused(retry_after=admission.retry_after(), note=admission.reason)
         _journal_refusal(ctx, route, target, error)
         raise error
@@ -438,19 +442,22 @@ def _journal(
 
 
 class _RefusalNotes:
-    """Which refusals were already noted this minute, per client and kind (in process).
+    """Which refusals were already noted this minute (in process).
 
     A refusal costs the refused client nothing upstream, so a script can be refused a
     thousand times a minute; the journal, kept 36 months, and the log must not grow with
-    it. The first refusal of each (client, kind) per minute is noted; the rest are counted
-    into the next note. Several worker processes may each note one: still a handful a minute.
+    it. The first refusal per minute of each key is noted, the rest only counted into the
+    next note. A key is (network or client, kind) for a share spent, (None, kind) for the
+    portal-wide refusals (budget, open circuit). The keys are few (a client must spend its
+    share before being refused for it), and at most MAX_KEYS are remembered, the oldest
+    forgotten first. Several worker processes may each note one: still a handful a minute.
     """
 
     WINDOW = 60.0
     MAX_KEYS = 10_000
 
     def __init__(self) -> None:
-        self._noted: dict[tuple[str | None, str], tuple[float, int]] = {}
+        self._noted: OrderedDict[tuple[str | None, str], tuple[float, int]] = OrderedDict()
         self._lock = threading.Lock()
 
     def should_note(self, key: tuple[str | None, str]) -> int | None:
@@ -462,9 +469,10 @@ class _RefusalNotes:
             if noted_at is not None and now - noted_at < self.WINDOW:
                 self._noted[key] = (noted_at, skipped + 1)
                 return None
-            if len(self._noted) >= self.MAX_KEYS:
-                self._noted = {k: v for k, v in self._noted.items() if now - v[0] < self.WINDOW}
             self._noted[key] = (now, 0)
+            self._noted.move_to_end(key)
+            while len(self._noted) > self.MAX_KEYS:
+                self._noted.popitem(last=False)
             return skipped
 
     def clear(self) -> None:
@@ -476,20 +484,27 @@ class _RefusalNotes:
 _refusal_notes = _RefusalNotes()
 
 
+def _refusal_key(ctx: _Context, error: ApiEntrepriseError) -> tuple[str | None, str]:
+    if isinstance(error, ClientShareSpent) and ctx.applicant is not None:
+        # Per network when there is one: a /48 holds 65,536 /64s, one note for them all.
+        return (ctx.applicant.network or ctx.applicant.client, error.kind)
+    return (None, error.kind)
+
+
 def _journal_refusal(ctx: _Context, route: str, target: str, error: ApiEntrepriseError) -> None:
     """Trace a lookup the portal refused to send (budget, client share, open circuit).
 
     No data was accessed, so this row is for the admin, not the legal trace: it is written
-    with relaxed durability, at most once a minute per client and kind (`_RefusalNotes`).
+    with relaxed durability, at most once a minute per key (`_RefusalNotes`).
     """
-    client = ctx.applicant.client if ctx.applicant else None
-    skipped = _refusal_notes.should_note((client, error.kind))
+    key = _refusal_key(ctx, error)
+    skipped = _refusal_notes.should_note(key)
     if skipped is None:
         return
     logger.warning(
-        "Appel API Entreprise non envoyé (%s, client %s) : reprise possible dans %.0f s%s",
+        "Appel API Entreprise non envoyé (%s, %s) : reprise possible dans %.0f s%s",
         error.kind,
-        client or "inconnu",
+        key[0] or "tous les demandeurs",
         error.retry_after or 0,
         f" ; {skipped} refus semblables non notés la minute précédente" if skipped else "",
     )

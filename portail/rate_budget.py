@@ -40,7 +40,8 @@ class Admission:
 
     granted: bool
     retry_at: float = 0.0  # epoch seconds
-    reason: str = ""  # "budget", "client", "rate_limited" (after a 429), "api_remaining"
+    # "budget", "client", "network", "rate_limited" (after a 429), "api_remaining"
+    reason: str = ""
 
     def retry_after(self, now: float | None = None) -> float:
         """Seconds until a call may leave."""
@@ -98,15 +99,15 @@ def try_acquire(
         used, oldest = db.execute(
             "SELECT count(*), min(at) FROM rate_budget_calls WHERE bucket = ?", (bucket,)
         ).fetchone()
-        for sql, key, cap in (
-            (_CLIENT_CALLS, client, per_client),
-            (_NETWORK_CALLS, network, per_network),
+        for sql, key, cap, reason in (
+            (_CLIENT_CALLS, client, per_client, "client"),
+            (_NETWORK_CALLS, network, per_network, "network"),
         ):
             if key is None or not cap:
                 continue
             mine, my_oldest = db.execute(sql, (bucket, key)).fetchone()
             if mine >= cap:
-                return Admission(False, (my_oldest or now) + WINDOW_SECONDS, "client")
+                return Admission(False, (my_oldest or now) + WINDOW_SECONDS, reason)
         if used >= effective_limit(per_minute, state.get("api_limit")):
             return Admission(False, (oldest or now) + WINDOW_SECONDS, "budget")
         db.execute(

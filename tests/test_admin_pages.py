@@ -62,7 +62,7 @@ def test_dashboard_shows_feature_token_calls_and_deposits(auth, client, db):
     assert "Dernier succès" in page and "Dernier échec" in page
     assert "HTTP 503" in page and "req-ko" in page
     assert "(fournisseur indisponible)" in page  # the kind in words, not "unavailable"
-    assert "Recherches non envoyées (24 h)</dt> <dd>aucune</dd>" in page
+    assert "Refus d'appel notés (24 h)</dt> <dd>aucun</dd>" in page
     assert "0 appel dans la dernière minute, sur 200 permis" in page
     assert "1 demande déposée" in page and 'href="/admin/demandes"' in page
     assert "Connexion réussie" in page  # alice's login in the recent activity

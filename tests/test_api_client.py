@@ -372,14 +372,25 @@ def test_proxies_without_a_scheme_or_with_credentials_work(
     assert received.get("proxy-authorization") == authorization
 
 
-def test_the_environment_is_not_rescanned_on_every_call(monkeypatch, client, double):
+def test_the_environment_is_not_rescanned_on_every_call(proxy_env, monkeypatch, double, token):
+    proxy_env(double.url)
+    client = far_client(token)
     client.etablissement_diffusible(SIRET, object_="first")
-    monkeypatch.setattr(
-        api_transport.urllib.request,
-        "getproxies_environment",
-        lambda *a, **k: pytest.fail("environment scanned again"),
-    )
+
+    def scanned(*args, **kwargs):
+        pytest.fail("environment scanned again")
+
+    monkeypatch.setattr(api_transport.urllib.request, "getproxies", scanned)
+    monkeypatch.setattr(api_transport.urllib.request, "proxy_bypass", scanned)
     assert client.etablissement_diffusible(SIRET, object_="second").status == 200
+
+
+def test_a_token_echoed_as_an_object_key_is_scrubbed_too(client, double, token):
+    body = etablissement_body(SIRET)
+    body["meta"] = {token.replace("e", "\\u0065", 1): "echo"}
+    double.queue(Reply(body=json.dumps(body).replace("\\\\u0065", "\\u0065").encode()))
+    answer = client.etablissement_diffusible(SIRET, object_="test")
+    assert token not in json.dumps(answer.data)
 
 
 @pytest.mark.parametrize("escape", [".", "e"])

@@ -142,6 +142,35 @@ def test_hopping_between_the_64s_of_one_48_cannot_spend_the_budget(database, con
     assert elsewhere.level == "ok"
 
 
+def test_refused_by_its_network_an_applicant_is_told_so_and_noted_once(
+    database, conf, double, caplog
+):
+    cap = NETWORK_SHARE_FACTOR * SHARE
+    for block in range(cap):
+        lookup(database, conf, 400 + block, f"2001:db8:cc:{block:x}::1")
+    with caplog.at_level("WARNING", logger="portail.lookup"):
+        outcomes = [
+            lookup(database, conf, 600 + block, f"2001:db8:cc:{0x100 + block:x}::1")
+            for block in range(40)  # forty fresh /64s of the same /48
+        ]
+    assert {outcome.error_kind for outcome in outcomes} == {"network_share_spent"}
+    assert "depuis votre réseau" in outcomes[0].message
+    refused = list(database.query("SELECT * FROM api_journal WHERE source = 'refused'"))
+    assert len(refused) == 1
+    assert len([r for r in caplog.records if "non envoyé" in r.getMessage()]) == 1
+
+
+def test_refusal_notes_forget_the_oldest_keys_past_their_cap():
+    from portail.lookup import _RefusalNotes
+
+    notes = _RefusalNotes()
+    notes.MAX_KEYS = 3
+    for index in range(10):
+        assert notes.should_note((f"ip:{index}", "client_share_spent")) == 0
+    assert len(notes._noted) == 3
+    assert notes.should_note(("ip:9", "client_share_spent")) is None  # still remembered
+
+
 def test_client_keys_group_ipv6_by_64_and_48_and_leave_ipv4_alone():
     keys = client_keys("2001:db8:aa:1:2:3:4:5")
     assert keys == ClientKeys("ip:2001:db8:aa:1::/64", "net:2001:db8:aa::/48")

@@ -130,12 +130,14 @@ def test_enter_after_an_invalid_siret_is_an_ordinary_filing_error(client, loopba
 
 def test_a_lookup_opened_from_another_site_spends_nothing(client, loopback):
     response = client.get(
-        f"/demande/tiers?siret={HEAD_OFFICE}", headers={"Sec-Fetch-Site": "cross-site"}
+        f"/demande/tiers?siret={HEAD_OFFICE}&email=piege@example.org&montant_demande=99999",
+        headers={"Sec-Fetch-Site": "cross-site"},
     )
     assert response.status_code == 200
     page = text(response)
     assert "ouverte depuis un autre site" in page
     assert input_value(page, "siret") == HEAD_OFFICE  # kept, one click away
+    assert "piege@example.org" not in page and "99999" not in page  # nothing else taken
     assert lookups(loopback) == []
     # The same address typed or bookmarked ("none"), or from the portal itself, looks up.
     for origin in ("none", "same-origin"):
