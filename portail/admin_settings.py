@@ -8,7 +8,6 @@ its expiry and its scopes.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -608,23 +607,6 @@ def _make_client(typed_settings: settings_store.Settings, policy):
     return lookup.make_client(typed_settings, policy)
 
 
-def _journal_test(db, actor: str, status, error_code, kind, duration_ms, request_id) -> None:
-    from portail import api_entreprise, journal
-
-    journal.record_call(
-        db,
-        route=api_entreprise.ROUTE_PRIVILEGES,
-        target=None,
-        object_="test de connexion",
-        actor=actor,
-        status=status,
-        error_code=error_code,
-        duration_ms=duration_ms,
-        request_id=request_id,
-        kind=kind,
-    )
-
-
 def check_connection(
     db: sqlite_utils.Database,
     typed: dict,
@@ -642,40 +624,31 @@ def check_connection(
     during a 429 pause cannot get the server's address banned.
     """
     from portail import api_entreprise as api
-    from portail import lookup, rate_budget
+    from portail import lookup
 
     policy = policy or lookup.LookupPolicy()
     typed_settings, refusal, is_saved = _settings_for_test(typed, current, extra)
     if refusal is not None:
         return refusal
     token = typed_settings.token
-    budgeted = not host_changed(current.api_url, typed_settings.api_url)
-    if budgeted:
-        admission = rate_budget.try_acquire(db, per_minute=policy.budget_per_minute)
-        if not admission.granted:
-            return ConnectionResult(
-                False,
-                "Appels suspendus",
-                "Le portail a suspendu ses appels à API Entreprise (limite de débit atteinte) : "
-                f"réessayez dans {max(1, round(admission.retry_after()))} secondes.",
-            )
-    started = time.monotonic()
     try:
-        client = _make_client(typed_settings, policy)
-        privileges = client.privileges()
+        privileges = lookup.check_privileges(
+            db,
+            typed_settings,
+            actor=actor,
+            policy=policy,
+            record=is_saved,
+            budgeted=not host_changed(current.api_url, typed_settings.api_url),
+            client=_make_client(typed_settings, policy),
+        )
+    except api.BudgetSpent as error:
+        return ConnectionResult(
+            False,
+            "Appels suspendus",
+            "Le portail a suspendu ses appels à API Entreprise (limite de débit atteinte) : "
+            f"réessayez dans {max(1, round(error.retry_after or 0))} secondes.",
+        )
     except api.ApiEntrepriseError as error:
-        if budgeted and isinstance(error, api.RateLimited) and error.retry_after:
-            rate_budget.block_until(db, time.time() + error.retry_after)
-        if is_saved:
-            _journal_test(
-                db,
-                actor,
-                error.status,
-                error.code,
-                error.kind,
-                (time.monotonic() - started) * 1000,
-                error.request_id,
-            )
         result = _describe_error(error, typed_settings)
         result.title = _scrub(result.title, token)
         result.detail = _scrub(result.detail, token)
@@ -688,8 +661,6 @@ def check_connection(
             "Le test n'a pas pu aboutir à cause d'une erreur inattendue du portail "
             f"({type(error).__name__}). Réessayez ; si cela persiste, prévenez l'exploitant.",
         )
-    if is_saved:
-        _journal_test(db, actor, 200, None, None, (time.monotonic() - started) * 1000, None)
     rights = [f"{scope_label(scope)} ({scope})" for scope in privileges]
     features = features_for(privileges)
     count = len(privileges)

@@ -35,16 +35,7 @@ from portail.tiers import TIERS_FIELDS
 
 bp = Blueprint("deposit", __name__)
 
-APPLICANT_FIELDS = (
-    "representant_nom",
-    "representant_prenom",
-    "representant_qualite",
-    "email",
-    "telephone",
-    "intitule_projet",
-    "description_projet",
-    "montant_demande",
-)
+APPLICANT_FIELDS = (*labels.APPLICANT_SECTION, *labels.PROJECT_SECTION)
 TEXT_FIELDS = tuple(dict.fromkeys(("siret", *TIERS_FIELDS, *APPLICANT_FIELDS)))
 MAX_FIELD_LENGTH = 5000  # echoed values are bounded even before validation
 NOT_FILED_YET = "Votre demande n'est pas encore déposée : vérifiez les informations ci-dessous."

@@ -1,5 +1,7 @@
 """French labels of the deposit fields, shared by the form's error summary and the receipts."""
 
+from portail.tiers import TIERS_FIELDS
+
 FIELD_LABELS = {
     "siret": "Numéro SIRET",
     "raison_sociale": "Raison sociale ou nom",
@@ -32,12 +34,7 @@ FIELD_LABELS = {
     "consentement": "Utilisation des données",
 }
 
-TIERS_SECTION = (
-    "siret", "raison_sociale", "sigle", "enseigne", "forme_juridique", "code_naf", "libelle_naf",
-    "tranche_effectif", "date_creation", "siege_social", "siret_siege", "etat_administratif",
-    "adresse_numero", "adresse_voie", "adresse_complement", "code_postal", "commune", "pays",
-    "rna", "objet_association",
-)  # fmt: skip
+TIERS_SECTION = TIERS_FIELDS  # the form's tiers block, in its display order
 APPLICANT_SECTION = (
     "representant_nom", "representant_prenom", "representant_qualite", "email", "telephone",
 )  # fmt: skip

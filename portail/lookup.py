@@ -659,53 +659,54 @@ def check_privileges(
     actor: str,
     policy: LookupPolicy | None = None,
     record: bool = True,
+    budgeted: bool = True,
+    client: ApiEntrepriseClient | None = None,
 ) -> list[str]:
-    """The token's scopes from /privileges, through the shared budget (for the admin's
-    connection test). Raises ApiEntrepriseError, BudgetSpent included; a 429 blocks every
-    worker as any other call's would. `record=False` leaves the journal to the caller.
+    """The token's scopes from /privileges (the admin's connection test). Raises
+    ApiEntrepriseError, BudgetSpent included.
+
+    `budgeted`: the call goes through the shared budget and a 429 blocks every worker, as
+    any call's would; off for a test aimed at another host than the saved one, whose
+    limits are not ours. `record=False` leaves the call out of the journal (a typed,
+    unsaved token's refusal must not raise the alert about the saved one).
     """
     policy = policy or _policy_from_current_app()
-    admission = rate_budget.acquire(
-        db, per_minute=policy.budget_per_minute, max_wait=policy.budget_max_wait
-    )
-    if not admission.granted:
-        raise BudgetSpent(retry_after=admission.retry_after(), note=admission.reason)
-    client = make_client(settings, policy)
+    if budgeted:
+        # Never waits: an admin pressing a button gets "suspended" at once.
+        admission = rate_budget.try_acquire(db, per_minute=policy.budget_per_minute)
+        if not admission.granted:
+            raise BudgetSpent(retry_after=admission.retry_after(), note=admission.reason)
+    client = client or make_client(settings, policy)
     started = time.monotonic()
-    try:
-        privileges = client.privileges()
-    except ApiEntrepriseError as error:
-        now = time.time()
-        with immediate(db):
-            if record:
-                journal.record_call(
-                    db,
-                    route=ROUTE_PRIVILEGES,
-                    target=None,
-                    object_="test de connexion",
-                    actor=actor,
-                    status=error.status,
-                    error_code=error.code,
-                    duration_ms=(time.monotonic() - started) * 1000,
-                    request_id=error.request_id,
-                    kind=error.kind,
-                )
-            rate_budget.record_rate_headers(db, rate_limit_info(error.headers, now), now=now)
-            if isinstance(error, RateLimited):
-                rate_budget.block_until(db, now + (error.retry_after or 60.0))
-        raise
-    if record:
+
+    def journal_test(status, code, kind, request_id) -> None:
         journal.record_call(
             db,
             route=ROUTE_PRIVILEGES,
             target=None,
             object_="test de connexion",
             actor=actor,
-            status=200,
-            error_code=None,
+            status=status,
+            error_code=code,
             duration_ms=(time.monotonic() - started) * 1000,
-            request_id=None,
+            request_id=request_id,
+            kind=kind,
         )
+
+    try:
+        privileges = client.privileges()
+    except ApiEntrepriseError as error:
+        now = time.time()
+        with immediate(db):
+            if record:
+                journal_test(error.status, error.code, error.kind, error.request_id)
+            if budgeted:
+                rate_budget.record_rate_headers(db, rate_limit_info(error.headers, now), now=now)
+                if isinstance(error, RateLimited):
+                    rate_budget.block_until(db, now + (error.retry_after or 60.0))
+        raise
+    if record:
+        journal_test(200, None, None, None)
     return privileges
 
 

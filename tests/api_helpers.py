@@ -6,7 +6,8 @@ from flask import Flask
 from stdnum import luhn
 
 from app import create_app
-from portail import settings, store
+from portail import journal, settings, store
+from portail.api_entreprise import ROUTE_ETABLISSEMENT_DIFFUSIBLE
 from portail.settings import Settings
 from portail.tokens import mint_token
 
@@ -63,3 +64,19 @@ def portal_on(tmp_path, api_url: str, name: str = "portail.sqlite3", **config) -
     finally:
         db.conn.close()
     return app
+
+
+def journal_row(db, **changes) -> None:
+    """Append one journal row: a successful public lookup unless `changes` say otherwise."""
+    values = {
+        "route": ROUTE_ETABLISSEMENT_DIFFUSIBLE,
+        "target": "12345678900011",
+        "object_": "Demande test",
+        "actor": "anonyme",
+        "status": 200,
+        "error_code": None,
+        "duration_ms": 12.34,
+        "request_id": "req-1",
+    }
+    values.update(changes)
+    journal.record_call(db, **values)

@@ -7,12 +7,13 @@ import re
 import time
 from decimal import Decimal
 
-from portail import deposits, journal, rate_budget, settings
+from portail import deposits, rate_budget, settings
 from tests.admin_helpers import (
     cheap_app,  # noqa: F401  (registers the `app` fixture)
     logged_in_auth,  # noqa: F401  (registers the logged-in `auth` fixture)
     page_text,
 )
+from tests.api_helpers import journal_row
 
 text = functools.partial(page_text, collapse_spaces=True)
 
@@ -33,29 +34,8 @@ def file(db, number: int, **values) -> str:
 
 def test_dashboard_shows_feature_token_calls_and_deposits(auth, client, db):
     file(db, 1)
-    journal.record_call(
-        db,
-        route="/v4/insee/sirene/etablissements/diffusibles/{siret}",
-        target="73282932000074",
-        object_="x",
-        actor=None,
-        status=200,
-        error_code=None,
-        duration_ms=10,
-        request_id="req-ok",
-    )
-    journal.record_call(
-        db,
-        route="/v4/insee/sirene/etablissements/diffusibles/{siret}",
-        target="73282932000074",
-        object_="x",
-        actor=None,
-        status=503,
-        error_code="00503",
-        duration_ms=10,
-        request_id="req-ko",
-        kind="unavailable",
-    )
+    journal_row(db, request_id="req-ok")
+    journal_row(db, status=503, error_code="00503", request_id="req-ko", kind="unavailable")
     page = text(client.get("/admin/"))
     assert "Activée" in page and "Mode démonstration" in page
     assert "Jeton d'accès" in page and "se termine par" in page and "expire le" in page
@@ -70,14 +50,9 @@ def test_dashboard_shows_feature_token_calls_and_deposits(auth, client, db):
 
 def test_dashboard_shows_refused_lookups_and_a_suspension_after_a_429(auth, client, db):
     for _ in range(3):
-        journal.record_call(
+        journal_row(
             db,
-            route="/v4/insee/sirene/etablissements/diffusibles/{siret}",
-            target="73282932000074",
-            object_="x",
-            actor=None,
             status=None,
-            error_code=None,
             duration_ms=None,
             request_id=None,
             kind="client_share_spent",

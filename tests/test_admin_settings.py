@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from portail import admin_settings, journal, sandbox, settings, store
+from portail import admin_settings, sandbox, settings, store
 from portail import api_entreprise as api
 from portail.api_urls import PRODUCTION_URL, SANDBOX_URL, STAGING_URL
 from portail.tokens import mint_token
@@ -25,6 +25,7 @@ from tests.admin_helpers import (
 from tests.admin_helpers import page_text as text
 from tests.admin_helpers import save_settings as save_directly
 from tests.admin_helpers import saved_settings as saved
+from tests.api_helpers import journal_row
 
 VALID_SIRET = "21999001700010"  # the sandbox's demonstration recipient
 OTHER_SIRET = "73282932000074"
@@ -404,18 +405,7 @@ def test_expired_token_shows_what_to_do(auth, app, client):
 
 def test_applicant_lookup_refused_with_401_alerts_the_admin(auth, app, client):
     db = store.connect(app.config["DATABASE"])
-    journal.record_call(
-        db,
-        route="/v4/insee/sirene/etablissements/diffusibles/{siret}",
-        target=OTHER_SIRET,
-        object_="AIDE",
-        actor=None,
-        status=401,
-        error_code="00103",
-        duration_ms=12,
-        request_id="abc",
-        kind="token_refused",
-    )
+    journal_row(db, target=OTHER_SIRET, status=401, error_code="00103", kind="token_refused")
     db.conn.close()
     page = text(client.get("/admin/"))
     assert 'class="token-banner danger"' in page
@@ -424,33 +414,12 @@ def test_applicant_lookup_refused_with_401_alerts_the_admin(auth, app, client):
     assert "recherche de SIRET par un demandeur" in page
     # A later successful call with the same token shows the refusal was transient.
     db = store.connect(app.config["DATABASE"])
-    journal.record_call(
-        db,
-        route="/privileges",
-        target=None,
-        object_=None,
-        actor="admin alice",
-        status=200,
-        error_code=None,
-        duration_ms=5,
-        request_id=None,
-    )
+    journal_row(db, route="/privileges", target=None, actor="admin alice")
     db.conn.close()
     assert "token-banner" not in text(client.get("/admin/"))
     # A new token pasted after a refusal clears the alert too.
     db = store.connect(app.config["DATABASE"])
-    journal.record_call(
-        db,
-        route="/v4/insee/sirene/etablissements/diffusibles/{siret}",
-        target=OTHER_SIRET,
-        object_="AIDE",
-        actor=None,
-        status=401,
-        error_code="00101",
-        duration_ms=12,
-        request_id="def",
-        kind="token_refused",
-    )
+    journal_row(db, target=OTHER_SIRET, status=401, error_code="00101", kind="token_refused")
     db.conn.close()
     assert "jeton invalide (401, code 00101)" in text(client.get("/admin/"))
     time.sleep(1.1)  # settings times have one-second precision

@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime
 
 from portail import circuit, journal, rate_budget, settings
-from portail.api_entreprise import ROUTE_ETABLISSEMENT_DIFFUSIBLE
+from tests.api_helpers import journal_row
 
 
 def test_healthz_reports_database_and_api_state(client):
@@ -39,17 +39,7 @@ def test_healthz_holds_no_secret(client, db):
 
 
 def test_healthz_shows_last_success_and_an_open_circuit(client, db):
-    journal.record_call(
-        db,
-        route=ROUTE_ETABLISSEMENT_DIFFUSIBLE,
-        target="12345678900011",
-        object_="x",
-        actor="anonyme",
-        status=200,
-        error_code=None,
-        duration_ms=5,
-        request_id=None,
-    )
+    journal_row(db)
     policy = circuit.CircuitPolicy(threshold=1, cooldown=60)
     circuit.record_failure(db, "insee", policy, now=time.time())
     api = client.get("/healthz").get_json()["api"]

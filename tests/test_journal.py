@@ -12,27 +12,13 @@ import pytest
 from portail import journal, store
 from portail.api_entreprise import ROUTE_ASSOCIATION_OPEN_DATA, ROUTE_ETABLISSEMENT_DIFFUSIBLE
 from tests.admin_helpers import AuthActions, make_app
+from tests.api_helpers import journal_row
 
 SIRET = "12345678900011"
 
 
-def record(db, **changes):
-    values = {
-        "route": ROUTE_ETABLISSEMENT_DIFFUSIBLE,
-        "target": SIRET,
-        "object_": "Demande test",
-        "actor": "anonyme",
-        "status": 200,
-        "error_code": None,
-        "duration_ms": 12.34,
-        "request_id": "req-1",
-    }
-    values.update(changes)
-    journal.record_call(db, **values)
-
-
 def test_a_row_holds_the_trace_fields(database):
-    record(database, actor="alice")
+    journal_row(database, actor="alice")
     [row] = database.query("SELECT * FROM api_journal")
     assert row["route"] == ROUTE_ETABLISSEMENT_DIFFUSIBLE
     assert row["target"] == SIRET and row["object"] == "Demande test" and row["actor"] == "alice"
@@ -42,24 +28,24 @@ def test_a_row_holds_the_trace_fields(database):
 
 def test_last_success_and_last_failure_ignore_normal_answers_and_cache(database):
     assert journal.last_success(database) is None and journal.last_failure(database) is None
-    record(database, request_id="ok")
-    record(database, status=502, error_code="01999", kind="unavailable", request_id="ko")
-    record(database, status=404, error_code="01003", kind="not_found")
-    record(database, status=200, cache_hit=True)
-    record(database, status=None, kind="timeout", request_id=None)
+    journal_row(database, request_id="ok")
+    journal_row(database, status=502, error_code="01999", kind="unavailable", request_id="ko")
+    journal_row(database, status=404, error_code="01003", kind="not_found")
+    journal_row(database, status=200, cache_hit=True)
+    journal_row(database, status=None, kind="timeout", request_id=None)
     assert journal.last_success(database)["request_id"] == "ok"
     assert journal.last_failure(database)["kind"] == "timeout"
 
 
 def test_token_refused_since_finds_the_latest_refusal_after_a_time(database):
-    record(
+    journal_row(
         database,
         status=401,
         error_code="00103",
         kind="token_refused",
         at="2026-01-01T10:00:00.000+00:00",
     )
-    record(
+    journal_row(
         database,
         status=403,
         error_code="00100",
@@ -74,9 +60,9 @@ def test_token_refused_since_finds_the_latest_refusal_after_a_time(database):
 
 
 def test_siret_filter_also_shows_the_association_call(database):
-    record(database)
-    record(database, route=ROUTE_ASSOCIATION_OPEN_DATA, target=SIRET[:9])
-    record(database, target="99999999900019")
+    journal_row(database)
+    journal_row(database, route=ROUTE_ASSOCIATION_OPEN_DATA, target=SIRET[:9])
+    journal_row(database, target="99999999900019")
     page = journal.search(database, journal.JournalFilter(siret=SIRET))
     assert page.total == 2
     siren = journal.search(database, journal.JournalFilter(siret=SIRET[:9]))
@@ -96,19 +82,19 @@ def test_siret_filter_also_shows_the_association_call(database):
     ],
 )
 def test_status_filter(database, status, expected):
-    record(database)
-    record(database, status=404, kind="not_found")
-    record(database, cache_hit=True)
-    record(database, status=None, kind="timeout")
-    record(database, status=None, kind="budget_spent", refused=True)
+    journal_row(database)
+    journal_row(database, status=404, kind="not_found")
+    journal_row(database, cache_hit=True)
+    journal_row(database, status=None, kind="timeout")
+    journal_row(database, status=None, kind="budget_spent", refused=True)
     assert journal.search(database, journal.JournalFilter(status=status)).total == expected
 
 
 def test_date_filter_uses_paris_days(database):
     from datetime import date
 
-    record(database, at="2026-03-01T23:30:00.000+00:00")  # 2 March, 00:30 in Paris
-    record(database, at="2026-03-01T12:00:00.000+00:00")
+    journal_row(database, at="2026-03-01T23:30:00.000+00:00")  # 2 March, 00:30 in Paris
+    journal_row(database, at="2026-03-01T12:00:00.000+00:00")
     march_2 = journal.JournalFilter(day_from=date(2026, 3, 2), day_to=date(2026, 3, 2))
     assert journal.search(database, march_2).total == 1
 
@@ -138,8 +124,8 @@ def test_journal_page_requires_login(tmp_path):
 
 def test_journal_page_lists_rows_newest_first_with_cache_marked(admin):
     client, db = admin
-    record(db, request_id="first")
-    record(db, cache_hit=True, request_id="second", actor="alice")
+    journal_row(db, request_id="first")
+    journal_row(db, cache_hit=True, request_id="second", actor="alice")
     html = client.get("/admin/journal").get_data(as_text=True)
     assert html.index("second") < html.index("first")
     assert "Cache" in html and "123 456 789 00011" in html or SIRET in html
@@ -148,7 +134,7 @@ def test_journal_page_lists_rows_newest_first_with_cache_marked(admin):
 
 def test_refused_lookups_are_marked_not_sent_and_are_neither_success_nor_failure(admin):
     client, db = admin
-    record(
+    journal_row(
         db,
         refused=True,
         status=None,
@@ -166,8 +152,8 @@ def test_refused_lookups_are_marked_not_sent_and_are_neither_success_nor_failure
 def test_journal_page_paginates_and_keeps_filters(admin):
     client, db = admin
     for number in range(120):
-        record(db, request_id=f"r{number}")
-    record(db, target="99999999900019", request_id="other")
+        journal_row(db, request_id=f"r{number}")
+    journal_row(db, target="99999999900019", request_id="other")
     first = client.get(f"/admin/journal?siret={SIRET}").get_data(as_text=True)
     assert "page 1 sur 3" in first and "other" not in first
     assert f"siret={SIRET}" in first and "page=2" in first
@@ -185,8 +171,8 @@ def test_invalid_filters_are_explained(admin):
 
 def test_csv_export_has_the_filtered_rows_and_no_formula(admin):
     client, db = admin
-    record(db, object_='=HYPERLINK("http://x")', request_id="exported")
-    record(db, target="99999999900019", request_id="filtered-out")
+    journal_row(db, object_='=HYPERLINK("http://x")', request_id="exported")
+    journal_row(db, target="99999999900019", request_id="filtered-out")
     response = client.get(f"/admin/journal?format=csv&siret={SIRET}")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
@@ -204,6 +190,6 @@ def test_the_token_never_reaches_the_journal_page(admin):
 
     client, db = admin
     token = settings.load(db).token
-    record(db)
+    journal_row(db)
     assert token not in client.get("/admin/journal").get_data(as_text=True)
     assert token not in client.get("/admin/journal?format=csv").get_data(as_text=True)

@@ -9,11 +9,11 @@ import time
 
 import pytest
 
-from portail import journal, lookup, store
+from portail import lookup, store
 from portail.lookup import LookupPolicy, lookup_public_tiers
 from portail.settings import Settings
 from portail.tokens import mint_token
-from tests.api_helpers import settings_on
+from tests.api_helpers import journal_row, settings_on
 from tests.fault_double import (
     FaultDouble,
     Reply,
@@ -332,18 +332,7 @@ def test_policy_reads_app_config_and_caps_the_budget():
 
 
 def test_journal_keeps_old_rows(database, conf, double):
-    journal.record_call(
-        database,
-        route="/v4/insee/sirene/etablissements/diffusibles/{siret}",
-        target=SIRET,
-        object_="ancien",
-        actor="anonyme",
-        status=200,
-        error_code=None,
-        duration_ms=3,
-        request_id=None,
-        at="2023-01-02T03:04:05.000+00:00",
-    )
+    journal_row(database, object_="ancien", at="2023-01-02T03:04:05.000+00:00")
     for n in range(3):
         run(database, conf, f"1000000000000{n}")
     assert rows(database)[0]["object"] == "ancien"
@@ -417,6 +406,35 @@ def test_check_privileges_goes_through_the_budget_and_the_journal(database, conf
         lookup.check_privileges(database, conf, actor="alice", policy=POLICY)
     assert run(database, conf).error_kind == "budget_spent"
     assert double.count() == 2
+
+
+def test_a_connection_test_429_without_retry_after_still_blocks_every_worker(
+    database, conf, double
+):
+    from portail import rate_budget
+
+    double.queue(Reply(429, b""))  # no Retry-After: the block lasts a default minute
+    with pytest.raises(lookup.RateLimited):
+        lookup.check_privileges(database, conf, actor="alice", policy=POLICY)
+    blocked_until = rate_budget.snapshot(database)["blocked_until"]
+    assert blocked_until and blocked_until - time.time() > 50
+
+
+def test_a_connection_test_aimed_at_another_host_leaves_our_budget_alone(database, conf, double):
+    from portail import rate_budget
+
+    double.queue(Reply(429, b"", headers={"Retry-After": "30"}))
+    with pytest.raises(lookup.RateLimited):
+        lookup.check_privileges(
+            database, conf, actor="alice", policy=POLICY, budgeted=False, record=False
+        )
+    assert rate_budget.snapshot(database) == {
+        "used_last_minute": 0,
+        "blocked_until": None,
+        "api_limit": None,
+        "api_remaining": None,
+    }
+    assert rows(database) == []
 
 
 def test_the_authority_s_own_siren_costs_no_call(database, conf, double):
