@@ -16,7 +16,7 @@ import sqlite_utils
 
 from portail import settings as settings_store
 from portail.api_urls import KNOWN_URLS, PRODUCTION_URL
-from portail.paris_time import PARIS
+from portail.paris_time import PARIS, in_paris
 from portail.siret import InvalidSiret, validate_siret
 from portail.store import immediate, utcnow
 from portail.tokens import NotAJwt, TokenInfo, token_info
@@ -96,16 +96,7 @@ def paris_date(moment: datetime | None) -> str:
 
 def paris_datetime(value: datetime | str | None) -> str:
     """A time as 'DD/MM/YYYY à HH:MM' in Paris time (accepts stored ISO strings)."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+    return in_paris(value, "%d/%m/%Y à %H:%M")
 
 
 def scope_label(scope: str) -> str:

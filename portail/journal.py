@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlite_utils
 
-from portail.paris_time import PARIS
+from portail.paris_time import PARIS, aware, in_paris
 from portail.store import immediate
 
 RETENTION_MONTHS = 36
@@ -161,13 +161,8 @@ def token_refused_since(db: sqlite_utils.Database, since_iso: str) -> dict | Non
 
 def _comparable(iso: str) -> str:
     """Rewrite any ISO time as the stored UTC form so string comparison orders correctly."""
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    moment = aware(iso)
+    return iso if moment is None else moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 # -- browsing (the admin page and its CSV export) -----------------------------------------
@@ -286,12 +281,4 @@ def iter_rows(db: sqlite_utils.Database, flt: JournalFilter) -> Iterator[dict]:
 
 def paris_time(iso: str | None) -> str:
     """A stored UTC time shown as Paris local time, e.g. '2026-03-02 14:05:09'."""
-    if not iso:
-        return ""
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S")
+    return in_paris(iso, "%Y-%m-%d %H:%M:%S")
