@@ -28,6 +28,7 @@ from portail import admin_settings, auth_accounts, settings
 from portail.api_urls import SANDBOX_URL
 from portail.auth import client_ip, current_session, login_required
 from portail.db import get_db
+from portail.deposits import get_deposit
 from portail.labels import APPLICANT_SECTION, FIELD_LABELS, PROJECT_SECTION, TIERS_SECTION
 from portail.layout import euros
 
@@ -326,14 +327,10 @@ def _field_order(values: dict) -> list[str]:
 def deposit(ref: str):
     """One deposit: every filed value, what was prefilled and changed, the API snapshot."""
     db = get_db()
-    rows = list(db.query("SELECT * FROM deposits WHERE ref = ?", [ref[:64]]))
-    if not rows:
+    filed = get_deposit(db, ref[:64])
+    if filed is None:
         abort(404)
-    row = rows[0]
-    values = json.loads(row["values_json"] or "{}")
-    prefilled = json.loads(row["prefilled_json"] or "{}")
-    changed = set(json.loads(row["changed_fields_json"] or "[]"))
-    snapshot = json.loads(row["snapshot_json"]) if row["snapshot_json"] else None
+    values, prefilled, changed = filed.values, filed.prefilled, set(filed.changed_fields)
     admin_session = current_session()
     # Agents' access to data obtained from API Entreprise is traced (CGU, 36 months).
     auth_accounts.record_event(
@@ -342,7 +339,7 @@ def deposit(ref: str):
         username=admin_session.username,
         admin_id=admin_session.admin_id,
         ip=client_ip(),
-        detail=row["ref"],
+        detail=filed.ref,
     )
     lines = []
     for name in _field_order(values):
@@ -365,12 +362,10 @@ def deposit(ref: str):
         )
     return render_template(
         "admin/deposit.html",
-        row=row,
+        deposit=filed,
         lines=lines,
-        snapshot=json.dumps(snapshot, ensure_ascii=False, indent=2) if snapshot else None,
-        # Set when the directory answered for a successor of the filed SIRET (deposits.py).
-        answered_siret=(snapshot or {}).get("answered_siret")
-        if isinstance(snapshot, dict)
+        snapshot=json.dumps(filed.snapshot, ensure_ascii=False, indent=2)
+        if filed.snapshot
         else None,
         prefilled_count=len(prefilled),
         changed_count=len(changed),

@@ -95,7 +95,7 @@ def open_snapshot(secret_key: str, sealed: str | None, siret: str) -> dict | Non
 
 @dataclass(frozen=True)
 class FiledDeposit:
-    """What the receipt shows."""
+    """A filed deposit, as the receipt and the admin's deposit page show it."""
 
     ref: str
     created_at: str
@@ -105,6 +105,8 @@ class FiledDeposit:
     amount_cents: int
     # The SIRET API Entreprise answered for, when not the one filed; else "".
     answered_siret: str = ""
+    # The public API answers behind the prefill, as stored; None without prefill.
+    snapshot: dict | None = None
 
 
 def file_deposit(
@@ -153,7 +155,14 @@ def file_deposit(
         except sqlite3.IntegrityError:
             continue  # 60-bit collision: astronomically rare, but never lose a deposit to it
         return FiledDeposit(
-            ref, created_at, values, prefilled, changed, int(amount * 100), answered_siret
+            ref,
+            created_at,
+            values,
+            prefilled,
+            changed,
+            int(amount * 100),
+            answered_siret,
+            stored_snapshot,
         )
     raise RuntimeError("could not allocate a unique deposit reference")
 
@@ -176,4 +185,5 @@ def get_deposit(db: sqlite_utils.Database, ref: str) -> FiledDeposit | None:
         changed_fields=json.loads(row["changed_fields_json"] or "[]"),
         amount_cents=row["montant_demande_cents"],
         answered_siret=answered_siret,
+        snapshot=stored_snapshot,
     )
