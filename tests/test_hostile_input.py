@@ -10,6 +10,7 @@ import pytest
 from portail import api_entreprise
 from portail.tokens import NotAJwt, token_info
 from tests.admin_helpers import AuthActions
+from tests.fault_double import Reply
 
 
 def _jwt(claims: dict) -> str:
@@ -58,41 +59,19 @@ def test_journal_far_dates_get_a_field_error(app, client, query):
     assert "entre l'an 2000 et l'an 2100" in html.unescape(response.get_data(as_text=True))
 
 
-def test_token_echoed_with_json_escapes_never_reaches_errors_or_logs(caplog):
-    import http.server
+def test_token_echoed_with_json_escapes_never_reaches_errors_or_logs(caplog, double):
     import logging
-    import threading
 
     from portail.tokens import mint_token
 
     token = mint_token(["open_data"])
     escaped = token.replace(".", "\\u002e")
-
-    class Echo(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            body = json.dumps({"errors": [{"code": "00101", "title": "x", "detail": "y"}]})
-            body = body.replace('"x"', f'"{escaped}"').encode()
-            self.send_response(401)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        client = api_entreprise.ApiEntrepriseClient(
-            f"http://127.0.0.1:{server.server_port}", token, "21999001700010", "test"
-        )
-        caplog.set_level(logging.DEBUG)
-        with pytest.raises(api_entreprise.TokenRefused) as error:
-            client.etablissement_diffusible("99912340900016", object_="test")
-    finally:
-        server.shutdown()
-        server.server_close()
+    body = json.dumps({"errors": [{"code": "00101", "title": "x", "detail": "y"}]})
+    double.queue(Reply(401, body.replace('"x"', f'"{escaped}"').encode()))
+    client = api_entreprise.ApiEntrepriseClient(double.url, token, "21999001700010", "test")
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(api_entreprise.TokenRefused) as error:
+        client.etablissement_diffusible("99912340900016", object_="test")
     exc = error.value
     for text in (str(exc), repr(exc), exc.admin_detail, exc.applicant_message, caplog.text):
         assert token not in text
