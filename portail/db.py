@@ -33,6 +33,18 @@ def get_db() -> sqlite_utils.Database:
     return g.db
 
 
+def get_settings() -> settings.Settings:
+    """The settings, read once per request: the applicant's pages need them in several
+    places (the lookup, the form, the layout's demonstration banner).
+
+    For pages that only read them; a view that saves settings reads them afresh with
+    `settings.load`.
+    """
+    if "settings" not in g:
+        g.settings = settings.load(get_db())
+    return g.settings
+
+
 def release_db(_exc: BaseException | None = None) -> None:
     """End of request: never leave a transaction open on the kept connection."""
     db = g.pop("db", None)

@@ -17,7 +17,6 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    g,
     make_response,
     redirect,
     render_template,
@@ -26,8 +25,8 @@ from flask import (
 )
 
 from forms.deposit import DepositForm, PrefillForm, parse_amount
-from portail import deposits, labels, sandbox, settings
-from portail.db import get_db
+from portail import deposits, labels, sandbox
+from portail.db import get_db, get_settings
 from portail.layout import siret_fr
 from portail.security import csrf
 from portail.siret import InvalidSiret, normalise, validate_siret
@@ -65,13 +64,6 @@ def _take_used_siret(values: dict[str, str], source) -> bool:
         return False  # not a SIRET the portal offered: the field keeps what was typed
     values["siret"] = siret_fr(siret)
     return True
-
-
-def _settings() -> settings.Settings:
-    # Read once per request: the lookup, the fragment and the page all need them.
-    if "settings" not in g:
-        g.settings = settings.load(get_db())
-    return g.settings
 
 
 def _only_siret_typed(values: dict[str, str]) -> bool:
@@ -114,7 +106,7 @@ def _lookup(
         "prefill_snapshot": previous_snapshot or "",
         "siret_replaced": False,
     }
-    conf = _settings()
+    conf = get_settings()
     if not conf.prefill_available:
         return Status(
             "L'assistance à la saisie par SIRET n'est pas disponible : "
@@ -168,7 +160,7 @@ def _lookup(
 
 def _render_page(values, status=None, errors=None, extra=None, code=200):
     """The whole deposit page, never cached: it echoes what the applicant typed."""
-    conf = _settings()
+    conf = get_settings()
     response = make_response(
         render_template(
             "deposit/form.html",
@@ -257,7 +249,7 @@ def tiers():
     extra.pop("siret_error", None)
     if used_siret:
         status = _used_siret_status(status, values)
-    conf = _settings()
+    conf = get_settings()
     response = make_response(
         render_template(
             "deposit/_tiers_response.html",
@@ -309,7 +301,7 @@ def submit():
     if request.form.get("action") == PREFILL_ACTION or request.form.get(USE_SIRET):
         return _prefill_from_post()
     values = _typed_values(request.form)
-    if _only_siret_typed(values) and _settings().prefill_available:
+    if _only_siret_typed(values) and get_settings().prefill_available:
         # Enter pressed right after typing a valid SIRET (the default button files): what
         # the applicant wants is the prefill, not a list of fifteen empty fields.
         return _prefill_from_post(code=422)
@@ -370,7 +362,7 @@ def demonstration():
     return render_template(
         "deposit/demonstration.html",
         personas=sandbox.PERSONAS,
-        demo=_settings().demo,
+        demo=get_settings().demo,
     )
 
 

@@ -18,12 +18,11 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def layout_context():
-        from portail import settings
-        from portail.db import get_db
+        from portail.db import get_settings
 
         def demo_mode() -> bool:
             # Called by base.html only: pages that never render it pay nothing.
-            return settings.load(get_db()).demo
+            return get_settings().demo
 
         return {"demo_mode": demo_mode, "htmx_file": HTMX_FILE, "labels": FIELD_LABELS}
 
