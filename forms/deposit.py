@@ -72,7 +72,13 @@ def _amount_rule(_form, field):
 
 def _postcode_rule(form, field):
     is_france = (form.pays.data or "France").strip().lower() == "france"
-    if is_france and not re.fullmatch(r"[0-9]{5}", (field.data or "").strip()):
+    postcode = (field.data or "").strip()
+    if is_france and not postcode:
+        raise ValidationError(
+            "Indiquez le code postal : il est demandé pour une adresse en France "
+            "(5 chiffres, par exemple 75001)."
+        )
+    if is_france and not re.fullmatch(r"[0-9]{5}", postcode):
         raise ValidationError("Le code postal compte 5 chiffres, par exemple 75001.")
 
 

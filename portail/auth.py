@@ -368,6 +368,6 @@ def init_app(app: Flask, demo_seeded: bool = False) -> None:
                 "  Identifiant : admin\n"
                 f"  Mot de passe : {password}\n"
                 "Ce mot de passe n'est affiché qu'une seule fois. Pour en choisir un autre :\n"
-                "  flask --app app admin set-password admin\n",
+                "  .venv/bin/flask --app app admin set-password admin\n",
                 err=True,
             )

@@ -179,7 +179,9 @@ PERSONAS: tuple[Persona, ...] = (
         "89956783800011",
         "Trop de requêtes (429)",
         "L'API demande de patienter (en-tête Retry-After) : le portail suspend ses appels "
-        "pendant ce délai et vous propose la saisie manuelle.",
+        "pendant ce délai et vous propose la saisie manuelle. Pendant une dizaine de "
+        "secondes, toute recherche, quel que soit le SIRET, reçoit ce même message : c'est "
+        "voulu, car ignorer un 429 ferait bannir le serveur pendant 12 heures.",
         "error",
     ),
     Persona(

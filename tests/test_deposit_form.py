@@ -1,5 +1,6 @@
 """Filing a deposit: validation, kept values, the receipt. No API needed for any of it."""
 
+import html
 import re
 from decimal import Decimal
 
@@ -122,6 +123,7 @@ def test_references_are_unguessable_and_distinct():
         ("montant_demande", "beaucoup", "montant en euros"),
         ("raison_sociale", "", "obligatoire"),
         ("code_postal", "3500", "5 chiffres"),
+        ("code_postal", "", "Indiquez le code postal"),
         ("consentement", "", "pris connaissance"),
     ],
 )
@@ -144,6 +146,16 @@ def test_invalid_field_gives_422_with_message_and_every_value_kept(
     ):
         assert kept in page
     assert db["deposits"].count == 0
+
+
+def test_error_summary_lists_fields_in_the_order_of_the_form(client, db):
+    data = complete_form(
+        csrf_token(client), siret="73282932000075", code_postal="12", email="non", commune=""
+    )
+    page = html.unescape(client.post("/demande", data=data).get_data(as_text=True))
+    summary = page[page.index('id="error-summary"') : page.index("</ul>")]
+    links = re.findall(r'<a href="#f-([a-z_]+)">', summary)
+    assert links == ["siret", "code_postal", "commune", "email"]
 
 
 def test_foreign_address_needs_no_french_postcode(client, db):
