@@ -187,9 +187,16 @@ def settings_show() -> None:
         click.echo(f"  droits         {', '.join(state.scopes) or '(aucun)'}")
         for label, allowed in state.features:
             click.echo(f"  {'[x]' if allowed else '[ ]'} {label}")
+    if not current.prefill_available:
+        availability = "indisponible"
+    elif state.readable and state.expired:
+        availability = "indisponible : le jeton a expiré"
+    elif state.readable and not state.features[0][1]:
+        availability = "indisponible : le jeton n'a pas le droit de pré-remplissage public"
+    else:
+        availability = "disponible"
     click.echo(
-        "Pré-remplissage pour les demandeurs : "
-        + ("disponible" if current.prefill_available else "indisponible")
+        f"Pré-remplissage pour les demandeurs : {availability}"
         + (" (mode démonstration : bac à sable intégré)" if current.demo else "")
     )
 

@@ -238,6 +238,23 @@ def test_settings_show_masks_the_token(app, runner):
     assert SANDBOX_URL in result.output and "mode démonstration" in result.output
 
 
+@pytest.mark.parametrize(
+    ("token", "said"),
+    [
+        (lambda: mint_token(["open_data"]), "disponible (mode"),
+        (lambda: mint_token(["open_data"], exp=int(time.time()) - 60), "indisponible : le jeton a"),
+        (lambda: mint_token(["attestations_fiscales"]), "indisponible : le jeton n'a pas le droit"),
+    ],
+    ids=["valid", "expired", "without-open-data"],
+)
+def test_settings_show_says_why_the_prefill_is_unavailable(app, runner, token, said):
+    db = store.connect(app.config["DATABASE"])
+    settings.save(db, {"token": token()}, actor="test")  # as another process would
+    db.conn.close()
+    result = runner.invoke(args=["settings", "show"])
+    assert f"Pré-remplissage pour les demandeurs : {said}" in result.output
+
+
 # -- settings set -----------------------------------------------------------------------
 
 
