@@ -12,7 +12,13 @@ from pathlib import Path
 
 from flask import Flask
 
-from portail import client_address, db, layout, log_scrub, security
+from portail.admin import cli as admin_cli
+from portail.admin import journal_views
+from portail.admin import views as admin_views
+from portail.applicant import views as applicant_views
+from portail.auth import views as auth_views
+from portail.core import log_scrub
+from portail.web import client_address, extensions, health, layout, security
 
 
 def _load_or_create_secret_key(instance_path: str) -> str:
@@ -52,18 +58,18 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     client_address.init_app(app)
     log_scrub.install()  # the API token is masked in every log line, whoever logs it
-    db.init_app(app)
+    extensions.init_app(app)
     security.init_app(app)
     layout.init_app(app)
 
-    from portail import admin, auth, deposit, health, journal_views
-
-    app.register_blueprint(deposit.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(admin.bp)
+    app.register_blueprint(applicant_views.bp)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(admin_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(journal_views.bp)
+    admin_views.init_app(app)
+    admin_cli.init_app(app)
 
-    seeded = db.prepare_database(app)
-    auth.init_app(app, demo_seeded=seeded)
+    seeded = extensions.prepare_database(app)
+    auth_views.init_app(app, demo_seeded=seeded)
     return app

@@ -84,8 +84,8 @@ def run_double(port_queue) -> None:
 def prepare_database(path: str, api_url: str) -> None:
     """Point the portal's settings at the double."""
     from app import create_app
-    from portail import settings, store
-    from portail.tokens import mint_token
+    from portail.core.tokens import mint_token
+    from portail.storage import database, settings
 
     create_app(
         {
@@ -95,7 +95,7 @@ def prepare_database(path: str, api_url: str) -> None:
             "DEMO_ADMIN": False,
         }
     )
-    db = store.connect(path)
+    db = database.connect(path)
     settings.save(
         db,
         {
@@ -171,10 +171,10 @@ def quantiles(durations: list[float]) -> tuple[float, float]:
 
 
 def reset_budget(path: str) -> None:
-    from portail import store
+    from portail.storage import database
 
-    db = store.connect(path)
-    with store.immediate(db):
+    db = database.connect(path)
+    with database.immediate(db):
         db.execute("DELETE FROM rate_budget_calls")
     db.conn.close()
 
@@ -239,10 +239,10 @@ def main() -> None:
         # 2. Service level, in-process, cache off.
         service_db = os.path.join(workdir, "service.sqlite3")
         prepare_database(service_db, api_url)
-        from portail import settings, store
-        from portail.lookup import LookupPolicy, lookup_public_tiers
+        from portail.apientreprise.gateway import LookupPolicy, lookup_public_tiers
+        from portail.storage import database, settings
 
-        db = store.connect(service_db)
+        db = database.connect(service_db)
         conf = settings.load(db)
         policy = LookupPolicy(cache_seconds=0, negative_cache_seconds=0)
         service = []

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from portail.siret import InvalidSiret, validate_siret
+from portail.core.siret import InvalidSiret, validate_siret
 
 # Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is the
 # applicant's business; a stricter pattern rejects real addresses.

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from portail.auth_passwords import MAX_LENGTH
+from portail.core.passwords import MAX_LENGTH
 
 
 class LoginForm(FlaskForm):

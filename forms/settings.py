@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, RadioField, StringField
 
-from portail import admin_settings
-from portail.settings import Settings
+from portail.core import settings_rules
+from portail.core.settings_rules import Settings
 
 # Which button sent the form: the no-JavaScript path posts the same form for both.
 ACTION_SAVE = "enregistrer"
@@ -34,9 +34,9 @@ class SettingsForm(FlaskForm):
             "api_url": self.api_url.data or "",
         }
 
-    def check(self, current: Settings, extra) -> admin_settings.FormOutcome:
+    def check(self, current: Settings, extra) -> settings_rules.FormOutcome:
         """Validate with the rules shared with the CLI; errors are keyed by field name."""
-        return admin_settings.validate_form(self.typed(), current, extra)
+        return settings_rules.validate_form(self.typed(), current, extra)
 
 
 def display_values(current: Settings) -> dict[str, str | bool]:

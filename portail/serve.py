@@ -10,7 +10,7 @@ import argparse
 import waitress
 
 from app import create_app
-from portail import settings, store
+from portail.storage import database, settings
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     app = create_app()
-    db = store.connect(app.config["DATABASE"])
+    db = database.connect(app.config["DATABASE"])
     try:
         conf = settings.load(db)
     finally:

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from portail import auth_accounts, auth_passwords, settings, store
+from portail.core import passwords, settings_rules
+from portail.storage import accounts, database, settings
 
 # Production hashes use N=2**17 (~0.4 s each); tests lower the cost through the config key.
 TEST_SCRYPT_N = 2**10
@@ -44,9 +45,9 @@ def make_app(tmp_path: Path, *, production_defaults: bool = False, **config):
     return create_app(values)
 
 
-def saved_settings(app) -> settings.Settings:
+def saved_settings(app) -> settings_rules.Settings:
     """The settings as stored in the app's database."""
-    db = store.connect(app.config["DATABASE"])
+    db = database.connect(app.config["DATABASE"])
     try:
         return settings.load(db)
     finally:
@@ -55,7 +56,7 @@ def saved_settings(app) -> settings.Settings:
 
 def save_settings(app, **changes) -> None:
     """Store settings directly, as another process would (no validation, actor `test`)."""
-    db = store.connect(app.config["DATABASE"])
+    db = database.connect(app.config["DATABASE"])
     try:
         settings.save(db, changes, actor="test")
     finally:
@@ -86,11 +87,9 @@ class AuthActions:
 
     def create_admin(self, username: str = USERNAME, password: str = PASSWORD):
         """Create an admin directly in the database."""
-        db = store.connect(self.app.config["DATABASE"])
+        db = database.connect(self.app.config["DATABASE"])
         try:
-            return auth_accounts.create(
-                db, username, password, auth_passwords.params_for(TEST_SCRYPT_N)
-            )
+            return accounts.create(db, username, password, passwords.params_for(TEST_SCRYPT_N))
         finally:
             db.conn.close()
 

@@ -6,10 +6,10 @@ from flask import Flask
 from stdnum import luhn
 
 from app import create_app
-from portail import journal, settings, store
-from portail.api_entreprise import ROUTE_ETABLISSEMENT_DIFFUSIBLE
-from portail.settings import Settings
-from portail.tokens import mint_token
+from portail.apientreprise.catalogue import ROUTE_ETABLISSEMENT_DIFFUSIBLE
+from portail.core.settings_rules import Settings
+from portail.core.tokens import mint_token
+from portail.storage import database, journal, settings
 
 RECIPIENT = "21999001700010"
 CONTEXT = "Aides publiques"
@@ -48,7 +48,7 @@ def portal_on(tmp_path, api_url: str, name: str = "portail.sqlite3", **config) -
         }
     )
     conf = settings_on(api_url)
-    db = store.connect(app.config["DATABASE"])
+    db = database.connect(app.config["DATABASE"])
     try:
         settings.save(
             db,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from portail import store
+from portail.storage import database as store
 from tests.fault_double import FaultDouble
 
 
@@ -62,6 +62,6 @@ def double():
 @pytest.fixture(autouse=True)
 def _fresh_refusal_notes():
     """Refusals are noted once a minute per client in process: each test starts afresh."""
-    from portail import lookup
+    from portail.apientreprise import gateway
 
-    lookup._refusal_notes.clear()
+    gateway._refusal_notes.clear()

@@ -7,9 +7,10 @@ import time
 
 import pytest
 
-from portail import auth_accounts, auth_passwords, auth_throttle, settings, store
-from portail.api_urls import PRODUCTION_URL, SANDBOX_URL, STAGING_URL
-from portail.tokens import mint_token
+from portail.core import passwords
+from portail.core.api_urls import PRODUCTION_URL, SANDBOX_URL, STAGING_URL
+from portail.core.tokens import mint_token
+from portail.storage import accounts, database, settings, throttle
 from tests.admin_helpers import (
     PASSWORD,
     AuthActions,
@@ -35,10 +36,10 @@ def test_admin_create_prompts_twice(runner, db):
     assert result.exit_code == 0, result.output
     assert "Administrateur « alice » créé." in result.output
     assert "une phrase de passe solide" not in result.output
-    admin = auth_accounts.find(db, "alice")
+    admin = accounts.find(db, "alice")
     stored = next(iter(db.query("SELECT password_hash FROM admins")))["password_hash"]
     assert admin and stored.startswith("scrypt$ln=10,r=8,p=1$")
-    assert auth_passwords.verify_password("une phrase de passe solide", stored)
+    assert passwords.verify_password("une phrase de passe solide", stored)
 
 
 def test_admin_create_with_password_stdin_keeps_spaces(runner, db):
@@ -48,7 +49,7 @@ def test_admin_create_with_password_stdin_keeps_spaces(runner, db):
     )
     assert result.exit_code == 0, result.output
     stored = next(iter(db.query("SELECT password_hash FROM admins")))["password_hash"]
-    assert auth_passwords.verify_password("  espaces au début et à la fin  ", stored)
+    assert passwords.verify_password("  espaces au début et à la fin  ", stored)
 
 
 @pytest.mark.parametrize(
@@ -95,7 +96,7 @@ def test_admin_list_shows_accounts_without_their_hashes(app, runner, db):
     logged_in(app)  # alice has logged in once, and her session is still open
     bob = AuthActions(app, app.test_client())
     bob.create_admin("bob")
-    for _ in range(auth_throttle.ACCOUNT_FREE_FAILURES + 1):  # bob's next attempts must wait
+    for _ in range(throttle.ACCOUNT_FREE_FAILURES + 1):  # bob's next attempts must wait
         assert bob.login("bob", "pas le bon mot de passe").status_code == 401
     result = runner.invoke(args=["admin", "list"])
     assert result.exit_code == 0, result.output
@@ -126,7 +127,7 @@ def test_admin_delete_with_yes_ends_sessions_and_is_journaled(app, runner, db):
     result = runner.invoke(args=["admin", "delete", "BOB", "--yes"])
     assert result.exit_code == 0, result.output
     assert "Administrateur « bob » supprimé ; 1 session(s) ouverte(s) fermée(s)." in result.output
-    assert auth_accounts.find(db, "bob") is None
+    assert accounts.find(db, "bob") is None
     # Bob's cookie, still in his browser, opens nothing any more.
     assert bob.client.get("/admin/").status_code == 303
     assert db["admin_sessions"].count == 1  # alice's
@@ -152,7 +153,7 @@ def test_admin_delete_asks_for_confirmation(app, runner, db, answer, deleted):
     auth.create_admin("bob")
     result = runner.invoke(args=["admin", "delete", "bob"], input=answer)
     assert "Supprimer définitivement l'administrateur « bob » ?" in result.output
-    assert (auth_accounts.find(db, "bob") is None) is deleted
+    assert (accounts.find(db, "bob") is None) is deleted
     if deleted:
         assert result.exit_code == 0
     else:
@@ -169,7 +170,7 @@ def test_admin_delete_refuses_the_last_admin(app, runner, db):
     assert "admin create NOM" in result.output
     assert "Supprimer définitivement" not in result.output  # refused before asking
     assert runner.invoke(args=["admin", "delete", "alice", "--yes"]).exit_code == 1
-    assert auth_accounts.find(db, "alice") is not None
+    assert accounts.find(db, "alice") is not None
     assert alice.client.get("/admin/").status_code == 200  # her session is untouched
     assert admin_events(db, "admin_deleted") == []
 
@@ -185,15 +186,15 @@ def test_account_layer_refuses_to_delete_the_last_admin_too(app, db):
     # a deletion running at the same time as another cannot empty the table.
     AuthActions(app, app.test_client()).create_admin("alice")
     AuthActions(app, app.test_client()).create_admin("bob")
-    auth_accounts.delete(db, "alice")
-    with pytest.raises(auth_accounts.AccountError, match="dernier administrateur"):
-        auth_accounts.delete(db, "bob")
-    assert auth_accounts.count(db) == 1
+    accounts.delete(db, "alice")
+    with pytest.raises(accounts.AccountError, match="dernier administrateur"):
+        accounts.delete(db, "bob")
+    assert accounts.count(db) == 1
 
 
 def test_no_default_admin_outside_demonstration(tmp_path, capsys):
     app = make_app(tmp_path, DEMO_ADMIN=True)
-    db = store.connect(app.config["DATABASE"])
+    db = database.connect(app.config["DATABASE"])
     settings.save(db, {"api_url": PRODUCTION_URL}, actor="test")
     db["admins"].delete_where()
     db.conn.close()
@@ -202,7 +203,7 @@ def test_no_default_admin_outside_demonstration(tmp_path, capsys):
     # the demonstration admin asked for: the database holds an authority's settings.
     make_app(tmp_path, DEMO_ADMIN=True)
     assert "Mot de passe" not in capsys.readouterr().err
-    db = store.connect(app.config["DATABASE"])
+    db = database.connect(app.config["DATABASE"])
     assert db["admins"].count == 0
     db.conn.close()
 
@@ -214,9 +215,9 @@ def test_demonstration_first_start_creates_admin_and_prints_password_once(tmp_pa
     assert "Identifiant : admin" in err
     password = err.split("Mot de passe : ", 1)[1].split()[0]
     assert len(password) >= 12
-    db = store.connect(app.config["DATABASE"])
+    db = database.connect(app.config["DATABASE"])
     stored = next(iter(db.query("SELECT password_hash FROM admins WHERE username = 'admin'")))
-    assert auth_passwords.verify_password(password, stored["password_hash"])
+    assert passwords.verify_password(password, stored["password_hash"])
     db.conn.close()
     # Restarting the same portal prints nothing again.
     make_app(tmp_path, production_defaults=True)
@@ -248,7 +249,7 @@ def test_settings_show_masks_the_token(app, runner):
     ids=["valid", "expired", "without-open-data"],
 )
 def test_settings_show_says_why_the_prefill_is_unavailable(app, runner, token, said):
-    db = store.connect(app.config["DATABASE"])
+    db = database.connect(app.config["DATABASE"])
     settings.save(db, {"token": token()}, actor="test")  # as another process would
     db.conn.close()
     result = runner.invoke(args=["settings", "show"])

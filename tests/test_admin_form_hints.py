@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from portail.api_urls import SANDBOX_URL
+from portail.core.api_urls import SANDBOX_URL
 from tests.admin_helpers import (
     AuthActions,
     cheap_app,  # noqa: F401  (registers the `app` fixture)

@@ -7,7 +7,8 @@ import re
 import time
 from decimal import Decimal
 
-from portail import deposits, rate_budget, settings
+from portail.apientreprise import budget
+from portail.storage import deposits, settings
 from tests.admin_helpers import (
     cheap_app,  # noqa: F401  (registers the `app` fixture)
     logged_in_auth,  # noqa: F401  (registers the logged-in `auth` fixture)
@@ -58,8 +59,8 @@ def test_dashboard_shows_refused_lookups_and_a_suspension_after_a_429(auth, clie
             kind="client_share_spent",
             refused=True,
         )
-    rate_budget.try_acquire(db, per_minute=200)
-    rate_budget.block_until(db, time.time() + 600)
+    budget.try_acquire(db, per_minute=200)
+    budget.block_until(db, time.time() + 600)
     page = text(client.get("/admin/"))
     assert "1 appel dans la dernière minute" in page
     assert "Appels suspendus jusqu'au" in page
@@ -187,7 +188,7 @@ def test_guide_walks_through_the_habilitation(client):
 
 
 def test_guide_is_linked_from_settings_and_banner(auth, client, db):
-    from portail.tokens import mint_token
+    from portail.core.tokens import mint_token
 
     settings.save(db, {"token": mint_token(["open_data"], expires_in=10 * 86400)}, actor="t")
     page = text(client.get("/admin/parametres"))

@@ -11,10 +11,12 @@ from contextlib import contextmanager
 
 import pytest
 
-from portail import admin_settings, sandbox, settings, store
-from portail import api_entreprise as api
-from portail.api_urls import PRODUCTION_URL, SANDBOX_URL, STAGING_URL
-from portail.tokens import mint_token
+from portail.admin import connection_test, token_state
+from portail.apientreprise import errors, sandbox
+from portail.core import settings_rules
+from portail.core.api_urls import PRODUCTION_URL, SANDBOX_URL, STAGING_URL
+from portail.core.tokens import mint_token
+from portail.storage import database
 from tests.admin_helpers import (
     cheap_app,  # noqa: F401  (registers the `app` fixture)
     csrf_from,
@@ -100,7 +102,7 @@ def test_valid_settings_are_saved_and_journaled(auth, app, client, db):
     current = saved(app)
     assert current.recipient_siret == OTHER_SIRET
     assert current.token == token
-    assert current.context == settings.DEFAULT_CONTEXT
+    assert current.context == settings_rules.DEFAULT_CONTEXT
     rows = list(db.query("SELECT * FROM settings_changes ORDER BY id"))
     # The context was already the default: only what changed is journaled.
     assert {row["key"] for row in rows} == {"recipient_siret", "token"}
@@ -243,17 +245,17 @@ def test_extra_urls_accepted_only_when_configured_and_https_unless_loopback(tmp_
     ],
 )
 def test_unlisted_urls_are_refused(url):
-    with pytest.raises(admin_settings.SettingError):
-        admin_settings.validate_api_url(url, [])
+    with pytest.raises(settings_rules.SettingError):
+        settings_rules.validate_api_url(url, [])
 
 
 def test_loopback_recognition():
-    assert admin_settings.is_loopback_hostname("127.0.0.1")
-    assert admin_settings.is_loopback_hostname("127.8.9.10")
-    assert admin_settings.is_loopback_hostname("::1")
-    assert admin_settings.is_loopback_hostname("localhost")
-    assert not admin_settings.is_loopback_hostname("128.0.0.1")
-    assert not admin_settings.is_loopback_hostname("localhost.evil.example")
+    assert settings_rules.is_loopback_hostname("127.0.0.1")
+    assert settings_rules.is_loopback_hostname("127.8.9.10")
+    assert settings_rules.is_loopback_hostname("::1")
+    assert settings_rules.is_loopback_hostname("localhost")
+    assert not settings_rules.is_loopback_hostname("128.0.0.1")
+    assert not settings_rules.is_loopback_hostname("localhost.evil.example")
 
 
 # -- clearing the token -----------------------------------------------------------------
@@ -311,7 +313,7 @@ def test_clearing_the_token_stops_the_prefill_without_any_api_call(tmp_path):
         assert "ils remplissent le formulaire eux-mêmes" in page
         assert "Aucun jeton enregistré." in page
 
-        db = store.connect(app.config["DATABASE"])
+        db = database.connect(app.config["DATABASE"])
         journaled = db["api_journal"].count
         # After: another valid SIRET (so no cache can answer) gets the manual-entry message.
         after = applicant.get(f"/demande/tiers?siret={SANDBOX_SECONDARY}", headers=HX_TIERS)
@@ -404,7 +406,7 @@ def test_expired_token_shows_what_to_do(auth, app, client):
 
 
 def test_applicant_lookup_refused_with_401_alerts_the_admin(auth, app, client):
-    db = store.connect(app.config["DATABASE"])
+    db = database.connect(app.config["DATABASE"])
     journal_row(db, target=OTHER_SIRET, status=401, error_code="00103", kind="token_refused")
     db.conn.close()
     page = text(client.get("/admin/"))
@@ -413,12 +415,12 @@ def test_applicant_lookup_refused_with_401_alerts_the_admin(auth, app, client):
     assert "jeton expiré (401, code 00103)" in page
     assert "recherche de SIRET par un demandeur" in page
     # A later successful call with the same token shows the refusal was transient.
-    db = store.connect(app.config["DATABASE"])
+    db = database.connect(app.config["DATABASE"])
     journal_row(db, route="/privileges", target=None, actor="admin alice")
     db.conn.close()
     assert "token-banner" not in text(client.get("/admin/"))
     # A new token pasted after a refusal clears the alert too.
-    db = store.connect(app.config["DATABASE"])
+    db = database.connect(app.config["DATABASE"])
     journal_row(db, target=OTHER_SIRET, status=401, error_code="00101", kind="token_refused")
     db.conn.close()
     assert "jeton invalide (401, code 00101)" in text(client.get("/admin/"))
@@ -555,7 +557,7 @@ def test_connection_test_with_saved_settings_is_journaled(auth, client, db):
 
 
 def test_connection_test_respects_a_rate_limit_pause(tmp_path):
-    from portail import rate_budget
+    from portail.apientreprise import budget
 
     with (
         sandbox.LoopbackSandbox() as double,
@@ -566,8 +568,8 @@ def test_connection_test_respects_a_rate_limit_pause(tmp_path):
         ),
     ):
         save_directly(app, api_url=double.url)
-        db = store.connect(app.config["DATABASE"])
-        rate_budget.block_until(db, time.time() + 60)
+        db = database.connect(app.config["DATABASE"])
+        budget.block_until(db, time.time() + 60)
         db.conn.close()
         body = text(run_test(client, auth, api_url=double.url))
         assert "Appels suspendus" in body and "réessayez dans" in body
@@ -657,7 +659,7 @@ def test_token_never_leaks_in_a_whole_admin_session(tmp_path, caplog):
         for chunk in seen:
             assert token not in chunk
         assert token not in caplog.text
-        db = store.connect(app.config["DATABASE"])
+        db = database.connect(app.config["DATABASE"])
         for table in db.table_names():
             if table == "settings":
                 continue
@@ -669,13 +671,13 @@ def test_token_never_leaks_in_a_whole_admin_session(tmp_path, caplog):
 @pytest.mark.parametrize(
     ("error", "title"),
     [
-        (api.TokenRefused(status=401, code="00101"), "Jeton invalide"),
-        (api.TokenRefused(status=401, code="00103"), "Jeton expiré"),
-        (api.TokenRefused(status=401, code="00105"), "Jeton sur liste noire"),
-        (api.ScopeMissing(status=403, code="00100"), "Droits insuffisants"),
-        (api.Timeout(note="pas de réponse en 5 s"), "Délai dépassé"),
-        (api.Unreachable(note="nom d'hôte introuvable (DNS)"), "Hôte injoignable"),
-        (api.ProviderUnavailable(status=503), "Fournisseur de données indisponible"),
+        (errors.TokenRefused(status=401, code="00101"), "Jeton invalide"),
+        (errors.TokenRefused(status=401, code="00103"), "Jeton expiré"),
+        (errors.TokenRefused(status=401, code="00105"), "Jeton sur liste noire"),
+        (errors.ScopeMissing(status=403, code="00100"), "Droits insuffisants"),
+        (errors.Timeout(note="pas de réponse en 5 s"), "Délai dépassé"),
+        (errors.Unreachable(note="nom d'hôte introuvable (DNS)"), "Hôte injoignable"),
+        (errors.ProviderUnavailable(status=503), "Fournisseur de données indisponible"),
     ],
 )
 def test_every_failure_is_told_precisely_and_never_shows_the_token(
@@ -689,7 +691,7 @@ def test_every_failure_is_told_precisely_and_never_shows_the_token(
         def privileges(self):
             raise error
 
-    monkeypatch.setattr(admin_settings, "_make_client", lambda *_args: FailingClient())
+    monkeypatch.setattr(connection_test, "_make_client", lambda *_args: FailingClient())
     body = text(run_test(client, auth))
     assert title in body
     assert token not in body

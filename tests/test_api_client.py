@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from portail import api_entreprise as api
-from portail import api_transport
-from portail.tokens import mint_token
+from portail.apientreprise import answer, errors, transport
+from portail.apientreprise.client import ApiEntrepriseClient
+from portail.core.tokens import mint_token
 from tests.fault_double import Reply, error_body, etablissement_body, refused_url
 
 SIRET = "12345678900011"
@@ -31,7 +31,7 @@ def token():
 @pytest.fixture
 def client(double, token):
     """A client on the double with a short timeout."""
-    return api.ApiEntrepriseClient(double.url, token, RECIPIENT, "Aides publiques", timeout=TIMEOUT)
+    return ApiEntrepriseClient(double.url, token, RECIPIENT, "Aides publiques", timeout=TIMEOUT)
 
 
 def _raises(client, cls):
@@ -75,19 +75,19 @@ def test_privileges_lists_scopes(client, double):
 @pytest.mark.parametrize(
     ("status", "code", "cls", "kind"),
     [
-        (401, "00101", api.TokenRefused, "token_refused"),
-        (401, "00103", api.TokenRefused, "token_refused"),
-        (401, "00105", api.TokenRefused, "token_refused"),
-        (403, "00100", api.ScopeMissing, "scope_missing"),
-        (404, "01003", api.NotFound, "not_found"),
-        (409, "00015", api.DuplicateInFlight, "duplicate"),
-        (422, "00302", api.BadParameter, "bad_parameter"),
-        (422, "00211", api.RecipientIsTarget, "recipient_is_target"),
-        (451, "", api.NotPublic, "not_public"),
-        (502, "01999", api.ProviderUnavailable, "unavailable"),
-        (503, "01001", api.ProviderUnavailable, "unavailable"),
-        (504, "01002", api.ProviderUnavailable, "unavailable"),
-        (500, "", api.ProviderUnavailable, "unavailable"),
+        (401, "00101", errors.TokenRefused, "token_refused"),
+        (401, "00103", errors.TokenRefused, "token_refused"),
+        (401, "00105", errors.TokenRefused, "token_refused"),
+        (403, "00100", errors.ScopeMissing, "scope_missing"),
+        (404, "01003", errors.NotFound, "not_found"),
+        (409, "00015", errors.DuplicateInFlight, "duplicate"),
+        (422, "00302", errors.BadParameter, "bad_parameter"),
+        (422, "00211", errors.RecipientIsTarget, "recipient_is_target"),
+        (451, "", errors.NotPublic, "not_public"),
+        (502, "01999", errors.ProviderUnavailable, "unavailable"),
+        (503, "01001", errors.ProviderUnavailable, "unavailable"),
+        (504, "01002", errors.ProviderUnavailable, "unavailable"),
+        (500, "", errors.ProviderUnavailable, "unavailable"),
     ],
 )
 def test_status_then_code_gives_the_exception(client, double, token, status, code, cls, kind):
@@ -105,7 +105,7 @@ def test_status_then_code_gives_the_exception(client, double, token, status, cod
 
 def test_token_refusal_tells_the_admin_what_to_do(client, double):
     double.queue(Reply(status=401, body=error_body("00103", "Jeton expiré")))
-    error = _raises(client, api.TokenRefused)
+    error = _raises(client, errors.TokenRefused)
     assert "nouveau jeton" in error.admin_detail
     assert error.applicant_message == (
         "Le pré-remplissage est momentanément indisponible. "
@@ -115,14 +115,14 @@ def test_token_refusal_tells_the_admin_what_to_do(client, double):
 
 def test_not_found_does_not_say_the_siret_does_not_exist(client, double):
     double.queue(Reply(status=404, body=error_body("01003", "Entité non trouvée")))
-    message = _raises(client, api.NotFound).applicant_message
+    message = _raises(client, errors.NotFound).applicant_message
     assert "Aucune donnée publique" in message
     assert "n'existe pas" not in message
 
 
 def test_unsupported_version_is_our_fault_not_an_unknown_siret(client, double):
     double.queue(Reply(status=404, body=error_body("00402", "Version d'API non prise en charge")))
-    _raises(client, api.BadAnswer)
+    _raises(client, errors.BadAnswer)
 
 
 def test_rate_limited_reads_retry_after_and_is_not_retried(client, double):
@@ -132,7 +132,7 @@ def test_rate_limited_reads_retry_after_and_is_not_retried(client, double):
         )
     )
     started = time.monotonic()
-    error = _raises(client, api.RateLimited)
+    error = _raises(client, errors.RateLimited)
     # urllib3 would sleep 30 s and retry by default; here the 429 comes straight back.
     assert time.monotonic() - started < 1.0
     assert error.retry_after == 30
@@ -155,7 +155,7 @@ def test_empty_429_as_staging_sends_it(client, double):
             },
         )
     )
-    error = _raises(client, api.RateLimited)
+    error = _raises(client, errors.RateLimited)
     assert error.retry_after == 32
     assert error.headers["RateLimit-Remaining"] == "0"
 
@@ -164,25 +164,25 @@ def test_429_without_retry_after_falls_back_to_the_window_reset(client, double):
     double.queue(
         Reply(status=429, body=b"", headers={"RateLimit-Reset": str(int(time.time()) + 20)})
     )
-    error = _raises(client, api.RateLimited)
+    error = _raises(client, errors.RateLimited)
     assert 15 <= error.retry_after <= 21
 
 
 def test_provider_unavailable_reads_meta_retry_in(client, double):
     double.queue(Reply(status=504, body=error_body("00501", "Erreur réseau", retry_in=10)))
-    error = _raises(client, api.ProviderUnavailable)
+    error = _raises(client, errors.ProviderUnavailable)
     assert error.retry_after == 10
     assert double.count() == 1  # no status retry either
 
 
 def test_html_error_page_still_maps_on_the_status(client, double):
     double.queue(Reply(status=502, body="<html>Bad gateway</html>", content_type="text/html"))
-    _raises(client, api.ProviderUnavailable)
+    _raises(client, errors.ProviderUnavailable)
 
 
 def test_redirect_is_never_followed(client, double):
     double.queue(Reply(status=302, body=b"", headers={"Location": double.url + "/elsewhere"}))
-    error = _raises(client, api.BadAnswer)
+    error = _raises(client, errors.BadAnswer)
     assert "redirection" in error.admin_detail
     assert double.count() == 1
     assert double.count("/elsewhere") == 0
@@ -191,7 +191,7 @@ def test_redirect_is_never_followed(client, double):
 def test_hanging_server_times_out_within_the_timeout(client, double):
     double.queue(Reply(hang=True))
     started = time.monotonic()
-    _raises(client, api.Timeout)
+    _raises(client, errors.Timeout)
     assert time.monotonic() - started < TIMEOUT + MARGIN
 
 
@@ -199,49 +199,49 @@ def test_trickling_body_is_cut_at_the_total_deadline(client, double):
     # One byte every 50 ms: each read is quick, the whole body would take minutes.
     double.queue(Reply(trickle=0.05))
     started = time.monotonic()
-    error = _raises(client, api.Timeout)
+    error = _raises(client, errors.Timeout)
     assert time.monotonic() - started < TIMEOUT + MARGIN
     assert "incomplète" in error.admin_detail
 
 
 def test_invalid_json_is_a_bad_answer(client, double):
     double.queue(Reply(body="{not json"))
-    assert "JSON invalide" in _raises(client, api.BadAnswer).admin_detail
+    assert "JSON invalide" in _raises(client, errors.BadAnswer).admin_detail
 
 
 def test_wrong_content_type_is_a_bad_answer(client, double):
     double.queue(Reply(body="<html>portail captif</html>", content_type="text/html"))
-    assert "text/html" in _raises(client, api.BadAnswer).admin_detail
+    assert "text/html" in _raises(client, errors.BadAnswer).admin_detail
 
 
 def test_missing_data_is_a_bad_answer(client, double):
     double.queue(Reply(body={"errors": []}))
-    _raises(client, api.BadAnswer)
+    _raises(client, errors.BadAnswer)
 
 
 def test_huge_declared_body_is_refused_before_reading(client, double):
     double.queue(Reply(body=b"{}", content_length=50 * 1024 * 1024))
     started = time.monotonic()
-    _raises(client, api.BadAnswer)
+    _raises(client, errors.BadAnswer)
     assert time.monotonic() - started < TIMEOUT
 
 
 def test_huge_chunked_body_is_cut_at_the_cap(double, token):
-    small = api.ApiEntrepriseClient(
+    small = ApiEntrepriseClient(
         double.url, token, RECIPIENT, "ctx", timeout=2.0, max_body_bytes=100_000
     )
     body = etablissement_body(SIRET)
     body["links"] = {"padding": "x" * 400_000}
     double.queue(Reply(body=body, chunked=True))
-    with pytest.raises(api.BadAnswer) as caught:
+    with pytest.raises(errors.BadAnswer) as caught:
         small.etablissement_diffusible(SIRET, object_="test")
     assert "100000" in caught.value.admin_detail
 
 
 def test_connection_refused_is_unreachable(token):
-    refused = api.ApiEntrepriseClient(refused_url(), token, RECIPIENT, "ctx", timeout=TIMEOUT)
+    refused = ApiEntrepriseClient(refused_url(), token, RECIPIENT, "ctx", timeout=TIMEOUT)
     started = time.monotonic()
-    with pytest.raises(api.Unreachable) as caught:
+    with pytest.raises(errors.Unreachable) as caught:
         refused.etablissement_diffusible(SIRET, object_="test")
     assert time.monotonic() - started < TIMEOUT + MARGIN
     assert "connexion refusée" in caught.value.admin_detail
@@ -250,24 +250,24 @@ def test_connection_refused_is_unreachable(token):
 
 def test_dropped_connection_is_a_transport_error(client, double):
     double.queue(Reply(drop=True))
-    _raises(client, api.TransportError)
+    _raises(client, errors.TransportError)
 
 
 def test_token_never_in_errors_nor_logs(double, token, caplog):
     caplog.set_level(logging.DEBUG)
-    client = api.ApiEntrepriseClient(double.url, token, RECIPIENT, "ctx", timeout=TIMEOUT)
+    client = ApiEntrepriseClient(double.url, token, RECIPIENT, "ctx", timeout=TIMEOUT)
     # A proxy echoing our headers back in its error page.
     double.queue(
         Reply(status=502, body=error_body("01999", f"Bearer {token}", f"echo {token}")),
         Reply(hang=True),
         Reply(body=f"{{ {token}"),
     )
-    errors = []
+    raised = []
     for _ in range(3):
-        with pytest.raises(api.ApiEntrepriseError) as caught:
+        with pytest.raises(errors.ApiEntrepriseError) as caught:
             client.etablissement_diffusible(SIRET, object_="test")
-        errors.append(caught.value)
-    for error in errors:
+        raised.append(caught.value)
+    for error in raised:
         text = " ".join(
             [str(error), repr(error), repr(error.args), error.admin_detail, error.applicant_message]
         )
@@ -281,16 +281,16 @@ def test_token_never_in_errors_nor_logs(double, token, caplog):
 
 def test_errors_survive_pickling_for_multiprocessing(client, double):
     double.queue(Reply(status=429, body=b"", headers={"Retry-After": "7"}))
-    error = _raises(client, api.RateLimited)
+    error = _raises(client, errors.RateLimited)
     copy = pickle.loads(pickle.dumps(error))  # noqa: S301
-    assert type(copy) is api.RateLimited and copy.retry_after == 7 and str(copy) == str(error)
+    assert type(copy) is errors.RateLimited and copy.retry_after == 7 and str(copy) == str(error)
 
 
 def test_a_429_with_retry_after_comes_back_at_once_never_retried(client, double):
     # urllib3 would sleep Retry-After and retry by default: the shared budget decides instead.
     double.queue(Reply(status=429, body=b"", headers={"Retry-After": "30"}))
     started = time.monotonic()
-    error = _raises(client, api.RateLimited)
+    error = _raises(client, errors.RateLimited)
     assert time.monotonic() - started < 1.0
     assert error.retry_after == 30
     assert double.count() == 1
@@ -298,7 +298,7 @@ def test_a_429_with_retry_after_comes_back_at_once_never_retried(client, double)
 
 def test_a_redirect_is_never_followed(client, double):
     double.queue(Reply(status=302, body=b"", headers={"Location": double.url + "/elsewhere"}))
-    _raises(client, api.BadAnswer)
+    _raises(client, errors.BadAnswer)
     assert double.count() == 1  # the token never travels to the Location
 
 
@@ -311,14 +311,14 @@ def test_a_redirect_is_never_followed(client, double):
     ],
 )
 def test_wait_words(seconds, words):
-    assert api._wait_words(seconds) == words
+    assert errors._wait_words(seconds) == words
 
 
 def test_rate_limit_info_accepts_epoch_or_delta():
     now = 1_700_000_000.0
-    assert api.rate_limit_info({"RateLimit-Reset": "1700000030"}, now).reset_at == 1_700_000_030
-    assert api.rate_limit_info({"RateLimit-Reset": "30"}, now).reset_at == now + 30
-    assert api.rate_limit_info({}, now) is None
+    assert answer.rate_limit_info({"RateLimit-Reset": "1700000030"}, now).reset_at == 1_700_000_030
+    assert answer.rate_limit_info({"RateLimit-Reset": "30"}, now).reset_at == now + 30
+    assert answer.rate_limit_info({}, now) is None
 
 
 @pytest.fixture
@@ -327,7 +327,7 @@ def proxy_env(monkeypatch):
     lookups emptied before and after)."""
     for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
-    api_transport.environ_proxy.cache_clear()
+    transport.environ_proxy.cache_clear()
 
     def set_proxy(proxy: str, no_proxy: str | None = None) -> None:
         monkeypatch.setenv("HTTP_PROXY", proxy)
@@ -335,12 +335,12 @@ def proxy_env(monkeypatch):
             monkeypatch.setenv("NO_PROXY", no_proxy)
 
     yield set_proxy
-    api_transport.environ_proxy.cache_clear()
+    transport.environ_proxy.cache_clear()
 
 
 def far_client(token):
     """A client for an API host that only the proxy can reach."""
-    return api.ApiEntrepriseClient(
+    return ApiEntrepriseClient(
         "http://api-entreprise.example", token, RECIPIENT, "Aides", timeout=TIMEOUT
     )
 
@@ -351,8 +351,8 @@ def test_proxy_from_the_environment_is_honoured_and_no_proxy_too(proxy_env, doub
     answer = far_client(token).etablissement_diffusible(SIRET, object_="via proxy")
     assert answer.status == 200
     assert double.seen[-1].path == f"/v4/insee/sirene/etablissements/diffusibles/{SIRET}"
-    assert api_transport.environ_proxy("http://api-entreprise.example") == double.url
-    assert api_transport.environ_proxy("http://bypassed.example") is None
+    assert transport.environ_proxy("http://api-entreprise.example") == double.url
+    assert transport.environ_proxy("http://bypassed.example") is None
 
 
 @pytest.mark.parametrize(
@@ -380,8 +380,8 @@ def test_the_environment_is_not_rescanned_on_every_call(proxy_env, monkeypatch, 
     def scanned(*args, **kwargs):
         pytest.fail("environment scanned again")
 
-    monkeypatch.setattr(api_transport.urllib.request, "getproxies", scanned)
-    monkeypatch.setattr(api_transport.urllib.request, "proxy_bypass", scanned)
+    monkeypatch.setattr(transport.urllib.request, "getproxies", scanned)
+    monkeypatch.setattr(transport.urllib.request, "proxy_bypass", scanned)
     assert client.etablissement_diffusible(SIRET, object_="second").status == 200
 
 
@@ -458,27 +458,27 @@ def test_tls_certificates_are_verified_and_an_environment_ca_bundle_is_honoured(
     url, cert = tls_server
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    unknown = api.ApiEntrepriseClient(url, token, RECIPIENT, "Aides", timeout=2)
-    with pytest.raises(api.Unreachable) as caught:
+    unknown = ApiEntrepriseClient(url, token, RECIPIENT, "Aides", timeout=2)
+    with pytest.raises(errors.Unreachable) as caught:
         unknown.etablissement_diffusible(SIRET, object_="test")
     assert "TLS" in str(caught.value.admin_detail)
     # An authority behind a TLS-inspecting proxy names its CA bundle in the environment:
     # a file, or a hashed directory like /etc/ssl/certs.
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
-    trusted = api.ApiEntrepriseClient(url, token, RECIPIENT, "Aides", timeout=2)
+    trusted = ApiEntrepriseClient(url, token, RECIPIENT, "Aides", timeout=2)
     assert trusted.etablissement_diffusible(SIRET, object_="test").status == 200
     directory = cert.parent / "ca"
     directory.mkdir()
     (directory / "test-ca.pem").write_bytes(cert.read_bytes())
     subprocess.run(["openssl", "rehash", str(directory)], check=True, capture_output=True)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(directory))
-    trusted_dir = api.ApiEntrepriseClient(url, token, RECIPIENT, "Aides", timeout=2)
+    trusted_dir = ApiEntrepriseClient(url, token, RECIPIENT, "Aides", timeout=2)
     assert trusted_dir.etablissement_diffusible(SIRET, object_="test").status == 200
 
 
 def test_a_token_outside_the_jwt_alphabet_is_scrubbed_even_behind_a_slash_escape(double):
     token = "legacy/token-with-a-slash-0123456789"
-    odd = api.ApiEntrepriseClient(double.url, token, RECIPIENT, "Aides", timeout=TIMEOUT)
+    odd = ApiEntrepriseClient(double.url, token, RECIPIENT, "Aides", timeout=TIMEOUT)
     body = json.dumps(etablissement_body(SIRET), ensure_ascii=False).replace(
         '"DOUBLE DE TEST"', '"' + token.replace("/", "\\/") + '"'
     )

@@ -7,7 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from portail import auth_passwords, auth_sessions, auth_throttle
+from portail.core import netaddr, passwords
+from portail.storage import sessions, throttle
 from tests.admin_helpers import (
     PASSWORD,
     USERNAME,
@@ -44,8 +45,8 @@ class Clock:
 def clock(monkeypatch):
     """Freeze the throttle and session clocks; tests move them forward."""
     fake = Clock()
-    monkeypatch.setattr(auth_throttle, "now", fake)
-    monkeypatch.setattr(auth_sessions, "now", fake)
+    monkeypatch.setattr(throttle, "now", fake)
+    monkeypatch.setattr(sessions, "now", fake)
     return fake
 
 
@@ -195,11 +196,11 @@ def test_cookie_is_secure_on_a_public_host(auth, client):
 
 
 def test_cookie_is_secure_outside_demonstration_even_on_loopback(tmp_path):
-    from portail import settings, store
-    from portail.api_urls import PRODUCTION_URL
+    from portail.core.api_urls import PRODUCTION_URL
+    from portail.storage import database, settings
 
     app = make_app(tmp_path, TESTING=False)
-    db = store.connect(app.config["DATABASE"])
+    db = database.connect(app.config["DATABASE"])
     actions = AuthActions(app, app.test_client())
     actions.create_admin()
     # Demonstration on loopback: plain HTTP allowed.
@@ -382,19 +383,19 @@ def test_csrf_token_changes_at_login(auth, client):
 
 
 def test_throttle_delays_grow_and_are_never_permanent():
-    free = auth_throttle.ACCOUNT_FREE_FAILURES
-    delays = [auth_throttle.delay_after(n, free) for n in range(1, free + 12)]
+    free = throttle.ACCOUNT_FREE_FAILURES
+    delays = [throttle.delay_after(n, free) for n in range(1, free + 12)]
     assert delays[:free] == [timedelta(0)] * free
     growing = delays[free:]
     assert growing[0] == timedelta(seconds=5)
     assert all(b >= a for a, b in zip(growing, growing[1:], strict=False))
     assert growing[1] == 2 * growing[0]
-    assert max(delays) <= auth_throttle.MAX_DELAY
-    assert auth_throttle.delay_after(10_000, free) == auth_throttle.MAX_DELAY
+    assert max(delays) <= throttle.MAX_DELAY
+    assert throttle.delay_after(10_000, free) == throttle.MAX_DELAY
 
 
 def test_account_throttling_refuses_early_attempts_and_lets_the_admin_back(auth, clock, db):
-    for _ in range(auth_throttle.ACCOUNT_FREE_FAILURES):
+    for _ in range(throttle.ACCOUNT_FREE_FAILURES):
         assert auth.login(password="mauvais mot de passe").status_code == 401
     response = auth.login(password="mauvais mot de passe")
     assert response.status_code == 401
@@ -421,7 +422,7 @@ def test_account_throttling_refuses_early_attempts_and_lets_the_admin_back(auth,
 
 def test_throttling_is_per_account_and_per_ip(auth, clock):
     auth.create_admin("bob")
-    for _ in range(auth_throttle.ACCOUNT_FREE_FAILURES + 1):
+    for _ in range(throttle.ACCOUNT_FREE_FAILURES + 1):
         auth.login(password="mauvais mot de passe", ip="192.0.2.1")
     # Alice's account waits, whatever the address; Bob's account does not.
     assert auth.login(ip="198.51.100.7").status_code == 429
@@ -429,7 +430,7 @@ def test_throttling_is_per_account_and_per_ip(auth, clock):
 
 
 def test_ip_throttling_covers_every_account_from_that_address(auth, app, clock):
-    for number in range(auth_throttle.IP_FREE_FAILURES + 1):
+    for number in range(throttle.IP_FREE_FAILURES + 1):
         response = auth.login(username=f"inconnu{number}", ip="203.0.113.9")
         assert response.status_code == 401
     client2 = app.test_client()
@@ -439,13 +440,13 @@ def test_ip_throttling_covers_every_account_from_that_address(auth, app, clock):
 
 
 def test_ipv6_clients_are_grouped_by_64_block():
-    assert auth_throttle.ip_key("2001:db8:1:2::1") == auth_throttle.ip_key("2001:db8:1:2:ffff::9")
-    assert auth_throttle.ip_key("2001:db8:1:3::1") != auth_throttle.ip_key("2001:db8:1:2::1")
-    assert auth_throttle.ip_key("::ffff:192.0.2.1") == "ip:192.0.2.1"
+    assert netaddr.ip_key("2001:db8:1:2::1") == netaddr.ip_key("2001:db8:1:2:ffff::9")
+    assert netaddr.ip_key("2001:db8:1:3::1") != netaddr.ip_key("2001:db8:1:2::1")
+    assert netaddr.ip_key("::ffff:192.0.2.1") == "ip:192.0.2.1"
 
 
 def test_a_successful_login_resets_the_counters(auth, clock, db):
-    for _ in range(auth_throttle.ACCOUNT_FREE_FAILURES):
+    for _ in range(throttle.ACCOUNT_FREE_FAILURES):
         auth.login(password="mauvais mot de passe")
     assert auth.login().status_code == 303
     assert db["login_throttle"].count == 0
@@ -455,23 +456,23 @@ def test_a_successful_login_resets_the_counters(auth, clock, db):
 
 
 def test_password_hash_defaults_to_scrypt_n_2_17(tmp_path):
-    from portail.auth import password_params
+    from portail.auth.guard import password_params
 
     app = make_app(tmp_path, PASSWORD_SCRYPT_N=None)
     params = password_params(app)
     assert (params.n, params.r, params.p) == (2**17, 8, 1)
-    stored = auth_passwords.hash_password("une phrase de passe correcte", params)
+    stored = passwords.hash_password("une phrase de passe correcte", params)
     assert stored.startswith("scrypt$ln=17,r=8,p=1$")
-    assert auth_passwords.verify_password("une phrase de passe correcte", stored)
+    assert passwords.verify_password("une phrase de passe correcte", stored)
 
 
 def test_hash_stores_salt_and_parameters_and_is_upgraded_at_login(auth, app, db):
-    params = auth_passwords.params_for(2**10)
-    first = auth_passwords.hash_password(PASSWORD, params)
-    second = auth_passwords.hash_password(PASSWORD, params)
+    params = passwords.params_for(2**10)
+    first = passwords.hash_password(PASSWORD, params)
+    second = passwords.hash_password(PASSWORD, params)
     assert first != second  # random salt
-    assert auth_passwords.verify_password(PASSWORD, first)
-    assert not auth_passwords.verify_password(PASSWORD + "x", first)
+    assert passwords.verify_password(PASSWORD, first)
+    assert not passwords.verify_password(PASSWORD + "x", first)
 
     app.config["PASSWORD_SCRYPT_N"] = 2**11
     assert auth.login().status_code == 303
@@ -484,16 +485,16 @@ def test_hash_stores_salt_and_parameters_and_is_upgraded_at_login(auth, app, db)
     ["court", "onze carac.", "alice", ""],
 )
 def test_short_passwords_are_refused(password):
-    with pytest.raises(auth_passwords.WeakPassword):
-        auth_passwords.check_policy(password, "alice")
+    with pytest.raises(passwords.WeakPassword):
+        passwords.check_policy(password, "alice")
 
 
 def test_long_passphrases_with_accents_and_spaces_are_accepted():
     phrase = "Le cœur a ses raisons que la raison ne connaît point " * 5
-    auth_passwords.check_policy(phrase)
-    params = auth_passwords.params_for(2**10)
-    stored = auth_passwords.hash_password(phrase, params)
+    passwords.check_policy(phrase)
+    params = passwords.params_for(2**10)
+    stored = passwords.hash_password(phrase, params)
     # The same phrase typed in decomposed form (another keyboard or system) still matches.
     import unicodedata
 
-    assert auth_passwords.verify_password(unicodedata.normalize("NFD", phrase), stored)
+    assert passwords.verify_password(unicodedata.normalize("NFD", phrase), stored)

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from portail import sandbox
-from portail.tokens import mint_token
+from portail.apientreprise import sandbox
+from portail.core.tokens import mint_token
 from tests.admin_helpers import PASSWORD, USERNAME, AuthActions, make_app
 from tests.admin_helpers import saved_settings as saved
 from tests.browser_support import browser, live_server

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from portail import sandbox, settings, store
+from portail.apientreprise import sandbox
+from portail.storage import database, settings
 from tests import browser_support
 
 HEAD_OFFICE = "99912340900016"
@@ -22,7 +23,7 @@ from playwright.sync_api import expect  # noqa: E402  (after the Chromium check 
 def upstream(app):
     """The sandbox over loopback HTTP, so the test counts the calls the API receives."""
     with sandbox.LoopbackSandbox() as server:
-        db = store.connect(app.config["DATABASE"])
+        db = database.connect(app.config["DATABASE"])
         settings.save(db, {"api_url": server.url}, actor="test")
         db.conn.close()
         yield server

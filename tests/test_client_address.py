@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from portail import client_address
+from portail.web import client_address
 from tests.api_helpers import portal_on
 from tests.test_client_share import HTMX, valid_siret
 
@@ -41,7 +41,7 @@ def test_with_a_declared_proxy_each_applicant_has_its_own_share(tmp_path, double
 
 def test_an_undeclared_proxy_merges_applicants_and_is_reported_once(tmp_path, double, caplog):
     client = portal(tmp_path, double, hops=0)
-    with caplog.at_level(logging.WARNING, logger="portail.client_address"):
+    with caplog.at_level(logging.WARNING, logger="portail.web.client_address"):
         assert lookup(client, 1, "203.0.113.10")
         assert not lookup(client, 2, "203.0.113.11")  # seen as the proxy: one share for all
     warnings = [

@@ -9,9 +9,11 @@ import html
 import pytest
 from stdnum import luhn
 
-from portail import journal, rate_budget, store
-from portail.client_address import NETWORK_SHARE_FACTOR, ClientKeys, client_keys
-from portail.lookup import LookupPolicy, lookup_public_tiers
+from portail.apientreprise import budget
+from portail.apientreprise.gateway import LookupPolicy, lookup_public_tiers
+from portail.core.netaddr import NETWORK_SHARE_FACTOR, ClientKeys, client_keys
+from portail.storage import database as store
+from portail.storage import journal
 from tests.api_helpers import portal_on, settings_on
 
 ETAB = "/v4/insee/sirene/etablissements/diffusibles/"
@@ -46,21 +48,21 @@ def lookup(db, conf, number, client, policy=POLICY):
 def test_a_client_past_its_share_is_refused_while_others_still_pass(database):
     now = 1_800_000_000.0
     for offset in range(SHARE):
-        admission = rate_budget.try_acquire(
+        admission = budget.try_acquire(
             database, per_minute=100, client="ip:a", per_client=SHARE, now=now + offset
         )
         assert admission.granted
-    refused = rate_budget.try_acquire(
+    refused = budget.try_acquire(
         database, per_minute=100, client="ip:a", per_client=SHARE, now=now + 10
     )
     assert not refused.granted and refused.reason == "client"
-    assert refused.retry_at == now + rate_budget.WINDOW_SECONDS  # when its oldest call ages out
-    other = rate_budget.try_acquire(
+    assert refused.retry_at == now + budget.WINDOW_SECONDS  # when its oldest call ages out
+    other = budget.try_acquire(
         database, per_minute=100, client="ip:b", per_client=SHARE, now=now + 10
     )
     assert other.granted
     # The share frees itself as the window slides.
-    later = rate_budget.try_acquire(
+    later = budget.try_acquire(
         database, per_minute=100, client="ip:a", per_client=SHARE, now=now + 61
     )
     assert later.granted
@@ -69,12 +71,10 @@ def test_a_client_past_its_share_is_refused_while_others_still_pass(database):
 def test_every_client_still_counts_against_the_global_budget(database):
     now = 1_800_000_000.0
     for index in range(4):
-        assert rate_budget.try_acquire(
+        assert budget.try_acquire(
             database, per_minute=4, client=f"ip:{index}", per_client=SHARE, now=now
         ).granted
-    refused = rate_budget.try_acquire(
-        database, per_minute=4, client="ip:new", per_client=SHARE, now=now
-    )
+    refused = budget.try_acquire(database, per_minute=4, client="ip:new", per_client=SHARE, now=now)
     assert not refused.granted and refused.reason == "budget"
 
 
@@ -107,7 +107,7 @@ def test_a_flood_of_refusals_leaves_one_journal_row_and_one_log_line(
 ):
     for number in range(SHARE):
         lookup(database, conf, number, "203.0.113.9")
-    with caplog.at_level("WARNING", logger="portail.lookup"):
+    with caplog.at_level("WARNING", logger="portail.apientreprise.gateway"):
         for number in range(50):
             assert lookup(database, conf, 500 + number, "203.0.113.9").error_kind == (
                 "client_share_spent"
@@ -148,7 +148,7 @@ def test_refused_by_its_network_an_applicant_is_told_so_and_noted_once(
     cap = NETWORK_SHARE_FACTOR * SHARE
     for block in range(cap):
         lookup(database, conf, 400 + block, f"2001:db8:cc:{block:x}::1")
-    with caplog.at_level("WARNING", logger="portail.lookup"):
+    with caplog.at_level("WARNING", logger="portail.apientreprise.gateway"):
         outcomes = [
             lookup(database, conf, 600 + block, f"2001:db8:cc:{0x100 + block:x}::1")
             for block in range(40)  # forty fresh /64s of the same /48
@@ -161,7 +161,7 @@ def test_refused_by_its_network_an_applicant_is_told_so_and_noted_once(
 
 
 def test_refusal_notes_forget_the_oldest_keys_past_their_cap():
-    from portail.lookup import _RefusalNotes
+    from portail.apientreprise.gateway import _RefusalNotes
 
     notes = _RefusalNotes()
     notes.MAX_KEYS = 3
@@ -186,7 +186,7 @@ def test_a_zero_share_turns_the_limit_off(database, conf, double):
 
 
 def test_a_refused_call_on_an_open_circuit_is_journaled(database, conf, double):
-    from portail import circuit
+    from portail.apientreprise import circuit
 
     policy = LookupPolicy(circuit_threshold=1, circuit_cooldown=60, timeout=0.5)
     with store.immediate(database):

@@ -15,8 +15,8 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from portail import sandbox
-from portail.tokens import mint_token
+from portail.apientreprise import sandbox
+from portail.core.tokens import mint_token
 
 SPEC_PATH = (
     Path(__file__).resolve().parents[1].parent / "shared" / "api-entreprise" / "openapi.yaml"

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from forms.deposit import parse_amount
-from portail import deposits, settings
+from portail.storage import deposits, settings
 
 VALID_SIRET = "73282932000074"
 

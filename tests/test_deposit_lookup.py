@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from portail import sandbox, settings
+from portail.apientreprise import sandbox
+from portail.storage import settings
 
 HX = {"HX-Request": "true", "HX-Target": "tiers-block", "HX-Trigger": "f-siret"}
 HEAD_OFFICE = "99912340900016"

@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from portail import deposits, sandbox, settings
+from portail.apientreprise import sandbox
+from portail.storage import deposits, settings
 
 HX = {"HX-Request": "true", "HX-Target": "tiers-block", "HX-Trigger": "f-siret"}
 HEAD_OFFICE = "99912340900016"

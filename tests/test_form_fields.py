@@ -6,7 +6,7 @@ import re
 
 from markupsafe import Markup
 
-from portail.form_fields import PREFILL_NOTE, field
+from portail.web.form_fields import PREFILL_NOTE, field
 
 HOSTILE = '"><script>alert(1)</script>'
 

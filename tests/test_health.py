@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from portail import circuit, journal, rate_budget, settings
+from portail.apientreprise import budget, circuit
+from portail.storage import journal, settings
 from tests.api_helpers import journal_row
 
 
@@ -22,8 +23,8 @@ def test_healthz_reports_database_and_api_state(client):
 def test_healthz_shows_the_quota_and_a_block_after_a_429(client, db):
     quota = client.get("/healthz").get_json()["api"]["quota"]
     assert quota == {"used_last_minute": 0, "blocked_until": None}
-    rate_budget.try_acquire(db, per_minute=10)
-    rate_budget.block_until(db, time.time() + 120)
+    budget.try_acquire(db, per_minute=10)
+    budget.block_until(db, time.time() + 120)
     quota = client.get("/healthz").get_json()["api"]["quota"]
     assert quota["used_last_minute"] == 1
     blocked = datetime.fromisoformat(quota["blocked_until"])
@@ -49,8 +50,6 @@ def test_healthz_shows_last_success_and_an_open_circuit(client, db):
 
 def test_healthz_says_when_the_database_fails(app, client, monkeypatch):
     import sqlite3
-
-    from portail import health  # noqa: F401 - the view imports settings lazily
 
     def broken(_db):
         raise sqlite3.OperationalError("disk I/O error")

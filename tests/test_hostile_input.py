@@ -7,8 +7,9 @@ import math
 
 import pytest
 
-from portail import api_entreprise
-from portail.tokens import NotAJwt, token_info
+from portail.apientreprise import answer, errors
+from portail.apientreprise.client import ApiEntrepriseClient
+from portail.core.tokens import NotAJwt, token_info
 from tests.admin_helpers import AuthActions
 from tests.fault_double import Reply
 
@@ -28,12 +29,12 @@ def test_token_with_absurd_expiry_is_refused_as_not_a_jwt(exp):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("inf", api_entreprise.MAX_RETRY_AFTER), ("1e400", api_entreprise.MAX_RETRY_AFTER),
-     ("99999999999999999999", api_entreprise.MAX_RETRY_AFTER), ("-5", 0.0), ("30", 30.0),
-     ("Fri, 31 Dec 9999 23:59:59 GMT", api_entreprise.MAX_RETRY_AFTER)],
+    [("inf", answer.MAX_RETRY_AFTER), ("1e400", answer.MAX_RETRY_AFTER),
+     ("99999999999999999999", answer.MAX_RETRY_AFTER), ("-5", 0.0), ("30", 30.0),
+     ("Fri, 31 Dec 9999 23:59:59 GMT", answer.MAX_RETRY_AFTER)],
 )  # fmt: skip
 def test_retry_after_is_clamped(value, expected):
-    wait = api_entreprise.retry_after_seconds({"Retry-After": value}, now=1_700_000_000)
+    wait = answer.retry_after_seconds({"Retry-After": value}, now=1_700_000_000)
     assert wait == expected and math.isfinite(wait)
 
 
@@ -62,15 +63,15 @@ def test_journal_far_dates_get_a_field_error(app, client, query):
 def test_token_echoed_with_json_escapes_never_reaches_errors_or_logs(caplog, double):
     import logging
 
-    from portail.tokens import mint_token
+    from portail.core.tokens import mint_token
 
     token = mint_token(["open_data"])
     escaped = token.replace(".", "\\u002e")
     body = json.dumps({"errors": [{"code": "00101", "title": "x", "detail": "y"}]})
     double.queue(Reply(401, body.replace('"x"', f'"{escaped}"').encode()))
-    client = api_entreprise.ApiEntrepriseClient(double.url, token, "21999001700010", "test")
+    client = ApiEntrepriseClient(double.url, token, "21999001700010", "test")
     caplog.set_level(logging.DEBUG)
-    with pytest.raises(api_entreprise.TokenRefused) as error:
+    with pytest.raises(errors.TokenRefused) as error:
         client.etablissement_diffusible("99912340900016", object_="test")
     exc = error.value
     for text in (str(exc), repr(exc), exc.admin_detail, exc.applicant_message, caplog.text):

@@ -9,8 +9,12 @@ import io
 
 import pytest
 
-from portail import journal, store
-from portail.api_entreprise import ROUTE_ASSOCIATION_OPEN_DATA, ROUTE_ETABLISSEMENT_DIFFUSIBLE
+from portail.apientreprise.catalogue import (
+    ROUTE_ASSOCIATION_OPEN_DATA,
+    ROUTE_ETABLISSEMENT_DIFFUSIBLE,
+)
+from portail.storage import database as store
+from portail.storage import journal
 from tests.admin_helpers import AuthActions, make_app
 from tests.api_helpers import journal_row
 
@@ -186,7 +190,7 @@ def test_csv_export_has_the_filtered_rows_and_no_formula(admin):
 
 
 def test_the_token_never_reaches_the_journal_page(admin):
-    from portail import settings
+    from portail.storage import settings
 
     client, db = admin
     token = settings.load(db).token

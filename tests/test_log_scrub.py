@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from portail import log_scrub, settings
-from portail.tokens import mint_token
+from portail.core import log_scrub
+from portail.core.tokens import mint_token
+from portail.storage import settings
 
 
 def test_a_loaded_token_is_masked_in_messages_and_arguments(db, caplog):

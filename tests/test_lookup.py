@@ -9,10 +9,11 @@ import time
 
 import pytest
 
-from portail import lookup, store
-from portail.lookup import LookupPolicy, lookup_public_tiers
-from portail.settings import Settings
-from portail.tokens import mint_token
+from portail.apientreprise import gateway
+from portail.apientreprise.gateway import LookupPolicy, lookup_public_tiers
+from portail.core.settings_rules import Settings
+from portail.core.tokens import mint_token
+from portail.storage import database as store
 from tests.api_helpers import journal_row, settings_on
 from tests.fault_double import (
     FaultDouble,
@@ -293,7 +294,7 @@ def test_unexpected_failure_never_escapes(database, conf, monkeypatch, caplog):
     def broken(*_args, **_kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(lookup, "make_client", broken)
+    monkeypatch.setattr(gateway, "make_client", broken)
     outcome = run(database, conf)
     assert outcome.tiers is None and outcome.level == "error"
     assert UNAVAILABLE in outcome.message
@@ -320,7 +321,7 @@ def test_token_never_in_journal_outcomes_or_logs(database, conf, double, caplog)
     dumped = repr(rows(database)) + repr(outcomes)
     assert token not in dumped
     assert all(token not in record.getMessage() for record in caplog.records)
-    assert token not in repr(conf) and token not in repr(lookup.make_client(conf))
+    assert token not in repr(conf) and token not in repr(gateway.make_client(conf))
 
 
 def test_policy_reads_app_config_and_caps_the_budget():
@@ -339,15 +340,15 @@ def test_journal_keeps_old_rows(database, conf, double):
 
 
 def test_a_409_waits_for_the_other_worker_s_answer(database, conf, double, tmp_path):
-    from portail import lookup_cache
-    from portail.api_entreprise import ROUTE_ETABLISSEMENT_DIFFUSIBLE
+    from portail.apientreprise import cache
+    from portail.apientreprise.catalogue import ROUTE_ETABLISSEMENT_DIFFUSIBLE
 
     double.queue(Reply(409, error_body("00015", "Conflit")))
-    key = lookup_cache.cache_key(conf.api_url, ROUTE_ETABLISSEMENT_DIFFUSIBLE, SIRET)
+    key = cache.cache_key(conf.api_url, ROUTE_ETABLISSEMENT_DIFFUSIBLE, SIRET)
 
     def other_worker_finishes():
         time.sleep(0.15)
-        lookup_cache.put(
+        cache.put(
             store.connect(tmp_path / "service.sqlite3"),  # the other worker's connection
             key,
             route=ROUTE_ETABLISSEMENT_DIFFUSIBLE,
@@ -383,8 +384,8 @@ def replace_cache_off():
 
 
 def test_demo_settings_answer_from_the_in_process_sandbox(database):
-    from portail import sandbox
-    from portail.api_urls import SANDBOX_URL
+    from portail.apientreprise import sandbox
+    from portail.core.api_urls import SANDBOX_URL
 
     demo = Settings(
         True, sandbox.DEMO_RECIPIENT_SIRET, mint_token(list(sandbox.DEMO_SCOPES)), "c", SANDBOX_URL
@@ -396,14 +397,14 @@ def test_demo_settings_answer_from_the_in_process_sandbox(database):
 
 
 def test_check_privileges_goes_through_the_budget_and_the_journal(database, conf, double):
-    assert lookup.check_privileges(database, conf, actor="alice", policy=POLICY) == ["open_data"]
+    assert gateway.check_privileges(database, conf, actor="alice", policy=POLICY) == ["open_data"]
     row = rows(database)[-1]
     assert row["route"] == "/privileges" and row["actor"] == "alice" and row["status"] == 200
     double.queue(Reply(429, b"", headers={"Retry-After": "30"}))
-    with pytest.raises(lookup.RateLimited):
-        lookup.check_privileges(database, conf, actor="alice", policy=POLICY)
-    with pytest.raises(lookup.BudgetSpent):
-        lookup.check_privileges(database, conf, actor="alice", policy=POLICY)
+    with pytest.raises(gateway.RateLimited):
+        gateway.check_privileges(database, conf, actor="alice", policy=POLICY)
+    with pytest.raises(gateway.BudgetSpent):
+        gateway.check_privileges(database, conf, actor="alice", policy=POLICY)
     assert run(database, conf).error_kind == "budget_spent"
     assert double.count() == 2
 
@@ -411,24 +412,24 @@ def test_check_privileges_goes_through_the_budget_and_the_journal(database, conf
 def test_a_connection_test_429_without_retry_after_still_blocks_every_worker(
     database, conf, double
 ):
-    from portail import rate_budget
+    from portail.apientreprise import budget
 
     double.queue(Reply(429, b""))  # no Retry-After: the block lasts a default minute
-    with pytest.raises(lookup.RateLimited):
-        lookup.check_privileges(database, conf, actor="alice", policy=POLICY)
-    blocked_until = rate_budget.snapshot(database)["blocked_until"]
+    with pytest.raises(gateway.RateLimited):
+        gateway.check_privileges(database, conf, actor="alice", policy=POLICY)
+    blocked_until = budget.snapshot(database)["blocked_until"]
     assert blocked_until and blocked_until - time.time() > 50
 
 
 def test_a_connection_test_aimed_at_another_host_leaves_our_budget_alone(database, conf, double):
-    from portail import rate_budget
+    from portail.apientreprise import budget
 
     double.queue(Reply(429, b"", headers={"Retry-After": "30"}))
-    with pytest.raises(lookup.RateLimited):
-        lookup.check_privileges(
+    with pytest.raises(gateway.RateLimited):
+        gateway.check_privileges(
             database, conf, actor="alice", policy=POLICY, budgeted=False, record=False
         )
-    assert rate_budget.snapshot(database) == {
+    assert budget.snapshot(database) == {
         "used_last_minute": 0,
         "blocked_until": None,
         "api_limit": None,
@@ -445,7 +446,7 @@ def test_the_authority_s_own_siren_costs_no_call(database, conf, double):
 
 
 def test_an_unexpected_client_failure_is_still_journaled(database, conf, double, monkeypatch):
-    from portail.api_entreprise import ApiEntrepriseClient
+    from portail.apientreprise.client import ApiEntrepriseClient
 
     def broken(self, siret, *, object_):
         raise KeyError("surprise")

@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-from portail import rate_budget, store
-from portail.api_entreprise import RateLimitInfo
+from portail.apientreprise import budget
+from portail.apientreprise.answer import RateLimitInfo
+from portail.storage import database as store
 
 
 @pytest.fixture
@@ -32,11 +33,11 @@ def database(path):
 
 
 def test_budget_is_a_sliding_minute(database):
-    grants = [rate_budget.try_acquire(database, per_minute=3, now=1000 + i) for i in range(4)]
+    grants = [budget.try_acquire(database, per_minute=3, now=1000 + i) for i in range(4)]
     assert [g.granted for g in grants] == [True, True, True, False]
     assert grants[3].retry_at == 1060 and grants[3].reason == "budget"
-    assert not rate_budget.try_acquire(database, per_minute=3, now=1059.9).granted
-    assert rate_budget.try_acquire(database, per_minute=3, now=1060.01).granted
+    assert not budget.try_acquire(database, per_minute=3, now=1059.9).granted
+    assert budget.try_acquire(database, per_minute=3, now=1060.01).granted
 
 
 def test_no_sixty_second_span_ever_exceeds_the_budget(database):
@@ -45,7 +46,7 @@ def test_no_sixty_second_span_ever_exceeds_the_budget(database):
     randomness = random.Random(4)
     for _ in range(600):
         clock += randomness.expovariate(1 / 0.4)  # bursts and lulls, ~150 attempts a minute
-        if rate_budget.try_acquire(database, per_minute=20, now=clock).granted:
+        if budget.try_acquire(database, per_minute=20, now=clock).granted:
             sent.append(clock)
     assert len(sent) > 60
     for index, start in enumerate(sent):
@@ -55,57 +56,57 @@ def test_no_sixty_second_span_ever_exceeds_the_budget(database):
 
 def test_a_429_blocks_every_caller_until_retry_after(database, path):
     now = time.time()
-    rate_budget.block_until(database, now + 30)
+    budget.block_until(database, now + 30)
     other_process_connection = store.connect(path)
-    refused = rate_budget.try_acquire(other_process_connection, per_minute=200, now=now + 1)
+    refused = budget.try_acquire(other_process_connection, per_minute=200, now=now + 1)
     assert not refused.granted and refused.reason == "rate_limited"
     assert refused.retry_at == pytest.approx(now + 30)
-    assert rate_budget.try_acquire(other_process_connection, per_minute=200, now=now + 31).granted
+    assert budget.try_acquire(other_process_connection, per_minute=200, now=now + 31).granted
 
 
 def test_a_shorter_block_never_shortens_a_longer_one(database):
     now = time.time()
-    rate_budget.block_until(database, now + 30)
-    rate_budget.block_until(database, now + 5)
-    assert rate_budget.snapshot(database)["blocked_until"] == pytest.approx(now + 30)
+    budget.block_until(database, now + 30)
+    budget.block_until(database, now + 5)
+    assert budget.snapshot(database)["blocked_until"] == pytest.approx(now + 30)
 
 
 def test_api_remaining_stops_calls_before_a_429(database):
     now = time.time()
-    rate_budget.record_rate_headers(database, RateLimitInfo(250, 6, now + 20), now=now)
-    assert rate_budget.try_acquire(database, per_minute=200, now=now).granted  # 6 -> 5
-    refused = rate_budget.try_acquire(database, per_minute=200, now=now)
+    budget.record_rate_headers(database, RateLimitInfo(250, 6, now + 20), now=now)
+    assert budget.try_acquire(database, per_minute=200, now=now).granted  # 6 -> 5
+    refused = budget.try_acquire(database, per_minute=200, now=now)
     assert not refused.granted and refused.reason == "api_remaining"
     assert refused.retry_at == pytest.approx(now + 20)
-    assert rate_budget.try_acquire(database, per_minute=200, now=now + 21).granted
+    assert budget.try_acquire(database, per_minute=200, now=now + 21).granted
 
 
 def test_late_answers_of_a_window_keep_the_lowest_remaining(database):
     now = time.time()
-    rate_budget.record_rate_headers(database, RateLimitInfo(250, 3, now + 20), now=now)
-    rate_budget.record_rate_headers(database, RateLimitInfo(250, 90, now + 20), now=now)
-    assert rate_budget.snapshot(database)["api_remaining"] == 3
-    rate_budget.record_rate_headers(database, RateLimitInfo(250, 240, now + 80), now=now)
-    assert rate_budget.snapshot(database)["api_remaining"] == 240
-    rate_budget.record_rate_headers(database, RateLimitInfo(250, 1, now + 20), now=now)
-    assert rate_budget.snapshot(database)["api_remaining"] == 240  # older window: ignored
+    budget.record_rate_headers(database, RateLimitInfo(250, 3, now + 20), now=now)
+    budget.record_rate_headers(database, RateLimitInfo(250, 90, now + 20), now=now)
+    assert budget.snapshot(database)["api_remaining"] == 3
+    budget.record_rate_headers(database, RateLimitInfo(250, 240, now + 80), now=now)
+    assert budget.snapshot(database)["api_remaining"] == 240
+    budget.record_rate_headers(database, RateLimitInfo(250, 1, now + 20), now=now)
+    assert budget.snapshot(database)["api_remaining"] == 240  # older window: ignored
 
 
 def test_a_smaller_token_limit_lowers_the_budget():
-    assert rate_budget.effective_limit(200, 250) == 200
-    assert rate_budget.effective_limit(200, 50) == 45
-    assert rate_budget.effective_limit(200, None) == 200
+    assert budget.effective_limit(200, 250) == 200
+    assert budget.effective_limit(200, 50) == 45
+    assert budget.effective_limit(200, None) == 200
 
 
 def test_acquire_waits_only_when_a_slot_frees_within_a_second(database):
-    rate_budget.block_until(database, time.time() + 0.3)
+    budget.block_until(database, time.time() + 0.3)
     started = time.monotonic()
-    assert rate_budget.acquire(database, per_minute=200, max_wait=1.0).granted
+    assert budget.acquire(database, per_minute=200, max_wait=1.0).granted
     assert 0.25 < time.monotonic() - started < 1.0
 
-    rate_budget.block_until(database, time.time() + 30)
+    budget.block_until(database, time.time() + 30)
     started = time.monotonic()
-    assert not rate_budget.acquire(database, per_minute=200, max_wait=1.0).granted
+    assert not budget.acquire(database, per_minute=200, max_wait=1.0).granted
     assert time.monotonic() - started < 0.1
 
 
@@ -118,7 +119,7 @@ def test_threads_on_separate_connections_never_overspend(path):
         db = store.connect(path)
         start.wait()
         for _ in range(20):
-            if rate_budget.try_acquire(db, per_minute=30).granted:
+            if budget.try_acquire(db, per_minute=30).granted:
                 with lock:
                     granted.append(1)
         db.conn.close()
@@ -134,5 +135,5 @@ def test_threads_on_separate_connections_never_overspend(path):
 def test_the_budget_leaves_the_connection_fully_synchronous(database):
     # The budget's own commit skips the fsync; the request's other writes must not.
     assert database.execute("PRAGMA synchronous").fetchone()[0] == 2
-    rate_budget.try_acquire(database, per_minute=10)
+    budget.try_acquire(database, per_minute=10)
     assert database.execute("PRAGMA synchronous").fetchone()[0] == 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 
-from portail import store
+from portail.storage import database
 from tests.fault_double import FaultDouble, Reply
 
 RECIPIENT = "21999001700010"
@@ -15,9 +15,9 @@ ETAB = "/v4/insee/sirene/etablissements/diffusibles/"
 
 def _worker(db_path, api_url, token, name, attempts, budget, duration, results):
     """One 'server process': lookups of distinct SIRETs as fast as it can."""
-    from portail import store as worker_store
-    from portail.lookup import LookupPolicy, lookup_public_tiers
-    from portail.settings import Settings
+    from portail.apientreprise.gateway import LookupPolicy, lookup_public_tiers
+    from portail.core.settings_rules import Settings
+    from portail.storage import database as worker_store
 
     db = worker_store.connect(db_path)
     conf = Settings(True, RECIPIENT, token, "Aides publiques", api_url)
@@ -38,8 +38,8 @@ def _worker(db_path, api_url, token, name, attempts, budget, duration, results):
 
 def _run_two(tmp_path, api_url, *, attempts, budget, duration):
     db_path = str(tmp_path / "shared.sqlite3")
-    store.migrate(store.connect(db_path))
-    from portail.tokens import mint_token
+    database.migrate(database.connect(db_path))
+    from portail.core.tokens import mint_token
 
     token = mint_token(["open_data"])
     context = multiprocessing.get_context("spawn")

@@ -10,11 +10,11 @@ from urllib.parse import urlencode
 import pytest
 import urllib3
 
-from portail import sandbox
-from portail.api_transport import SandboxTransport
-from portail.api_urls import SANDBOX_URL
-from portail.siret import validate_siret
-from portail.tokens import mint_token
+from portail.apientreprise import sandbox
+from portail.apientreprise.transport import SandboxTransport
+from portail.core.api_urls import SANDBOX_URL
+from portail.core.siret import validate_siret
+from portail.core.tokens import mint_token
 
 HEAD_OFFICE = "99912340900016"
 PARTIAL_PERSON = "99956784500014"

@@ -2,7 +2,13 @@
 
 import pytest
 
-from portail.siret import InvalidSiret, is_valid_siren, is_valid_siret, normalise, validate_siret
+from portail.core.siret import (
+    InvalidSiret,
+    is_valid_siren,
+    is_valid_siret,
+    normalise,
+    validate_siret,
+)
 
 VALID = "73282932000074"  # a Luhn-valid SIRET
 

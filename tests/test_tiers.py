@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from portail import sandbox
-from portail.tiers import (
+from portail.apientreprise import sandbox
+from portail.core.tiers import (
     TIERS_FIELDS,
     BadPayload,
     Tiers,

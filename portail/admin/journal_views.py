@@ -1,0 +1,219 @@
+"""/admin/journal: the API call journal, paginated, filtered, exportable as CSV.
+
+Filters travel in the query string (a GET form), so a filtered page can be bookmarked and
+the CSV export (`?format=csv`) takes exactly the filters on screen.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from portail.apientreprise.catalogue import (
+    ROUTE_ASSOCIATION_OPEN_DATA,
+    ROUTE_ETABLISSEMENT,
+    ROUTE_ETABLISSEMENT_DIFFUSIBLE,
+    ROUTE_PRIVILEGES,
+)
+from portail.auth.guard import login_required
+from portail.core.siret import normalise
+from portail.storage import database, journal
+from portail.web.extensions import get_db
+
+bp = Blueprint("journal", __name__, url_prefix="/admin")
+
+
+PER_PAGE = 50
+
+
+ROUTE_LABELS = {
+    ROUTE_ETABLISSEMENT_DIFFUSIBLE: "Établissement, données publiques",
+    ROUTE_ETABLISSEMENT: "Établissement, données protégées",
+    ROUTE_ASSOCIATION_OPEN_DATA: "Association, données publiques",
+    ROUTE_PRIVILEGES: "Test de connexion",
+}
+
+
+SOURCE_LABELS = {
+    journal.SOURCE_API: "Appel",
+    journal.SOURCE_CACHE: "Cache",
+    journal.SOURCE_JOINED: "Recherche jointe",
+    journal.SOURCE_REFUSED: "Non envoyé",
+}
+
+
+KIND_LABELS = {
+    "not_found": "non trouvé",
+    "not_public": "non diffusible",
+    "token_refused": "jeton refusé",
+    "scope_missing": "droits insuffisants",
+    "bad_parameter": "paramètre refusé",
+    "recipient_is_target": "SIREN de la collectivité",
+    "duplicate": "requête en double",
+    "rate_limited": "trop de requêtes",
+    "unavailable": "fournisseur indisponible",
+    "timeout": "délai dépassé",
+    "unreachable": "API injoignable",
+    "bad_answer": "réponse inexploitable",
+    "budget_spent": "budget du portail épuisé",
+    "client_share_spent": "trop de recherches d'un même poste",
+    "network_share_spent": "trop de recherches d'un même réseau",
+    "circuit_open": "appels suspendus après des pannes",
+}
+
+
+CSV_HEADER = (
+    "date_heure_paris",
+    "date_heure_utc",
+    "route",
+    "siret_ou_siren",
+    "objet",
+    "acteur",
+    "statut_http",
+    "code_erreur",
+    "type_erreur",
+    "duree_ms",
+    "x_request_id",
+    "source",
+)
+
+
+_VALID_STATUSES = {value for value, _label in journal.STATUS_CHOICES}
+
+
+def _parse_filter(args) -> tuple[journal.JournalFilter, dict[str, str]]:
+    """The filter from the query string and a French message per invalid field."""
+    errors: dict[str, str] = {}
+    siret = normalise(args.get("siret", ""))[:20]
+    if siret and not (siret.isascii() and siret.isdigit() and len(siret) in (9, 14)):
+        errors["siret"] = "Saisissez un SIRET (14 chiffres) ou un SIREN (9 chiffres)."
+        siret = ""
+    status = args.get("statut", "")
+    if status not in _VALID_STATUSES:
+        errors["statut"] = "Choisissez un statut dans la liste."
+        status = ""
+    days = {}
+    for field in ("du", "au"):
+        raw = args.get(field, "").strip()
+        days[field] = None
+        if raw:
+            try:
+                days[field] = date.fromisoformat(raw)
+            except ValueError:
+                errors[field] = "Saisissez une date au format AAAA-MM-JJ."
+                continue
+            # Far dates overflow when turned into Paris-time bounds; the journal holds none.
+            if not 2000 <= days[field].year <= 2100:
+                errors[field] = "Saisissez une date entre l'an 2000 et l'an 2100."
+                days[field] = None
+    if days["du"] and days["au"] and days["du"] > days["au"]:
+        errors["au"] = "La date de fin doit suivre la date de début."
+        days["au"] = None
+    return journal.JournalFilter(siret, status, days["du"], days["au"]), errors
+
+
+def _page_number(args) -> int:
+    try:
+        return max(1, int(args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _csv_cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def _csv_response(flt: journal.JournalFilter) -> Response:
+    database_path = current_app.config["DATABASE"]
+
+    def lines():
+        # Its own connection: the export streams after the view has returned, when the
+        # request's connection may already be closed.
+        db = database.connect(database_path)
+        try:
+            yield from _csv_lines(db, flt)
+        finally:
+            db.conn.close()
+
+    response = Response(lines(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="journal-api-entreprise-{date.today().isoformat()}.csv"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _csv_lines(db, flt: journal.JournalFilter):
+    """The CSV text of the matching rows, in pieces of about 64 kB."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    # The BOM makes spreadsheet software read the file as UTF-8 (accents intact).
+    buffer.write("\ufeff")
+    writer.writerow(CSV_HEADER)
+    for row in journal.iter_rows(db, flt):
+        writer.writerow(
+            _csv_cell(value)
+            for value in (
+                journal.paris_time(row["at"]),
+                row["at"],
+                row["route"],
+                row["target"],
+                row["object"],
+                row["actor"],
+                row["status"],
+                row["error_code"],
+                row["kind"],
+                row["duration_ms"],
+                row["request_id"],
+                row["source"],
+            )
+        )
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+@bp.get("/journal")
+@login_required
+def journal_page():
+    """The journal, newest first; `?format=csv` exports every row matching the filters."""
+    flt, errors = _parse_filter(request.args)
+    if request.args.get("format") == "csv" and not errors:
+        return _csv_response(flt)
+    page = journal.search(get_db(), flt, page=_page_number(request.args), per_page=PER_PAGE)
+    filters = {
+        key: value
+        for key, value in {
+            "siret": flt.siret,
+            "statut": flt.status,
+            "du": flt.day_from.isoformat() if flt.day_from else "",
+            "au": flt.day_to.isoformat() if flt.day_to else "",
+        }.items()
+        if value
+    }
+    response = Response(
+        render_template(
+            "admin/journal.html",
+            page=page,
+            filters=filters,
+            typed=request.args,
+            errors=errors,
+            status_choices=journal.STATUS_CHOICES,
+            route_labels=ROUTE_LABELS,
+            source_labels=SOURCE_LABELS,
+            kind_labels=KIND_LABELS,
+            paris=journal.paris_time,
+        ),
+        status=422 if errors else 200,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,102 @@
+"""SQLite cache of public lookups, shared by every worker.
+
+Sirene data changes at most daily, so a found établissement is kept 24 hours by default;
+"unknown" answers (404, 451) are kept briefly, so a mistyped then corrected SIRET is not
+stuck and a newly created company appears soon. A hit costs no API call and no budget.
+
+Keys include the API base URL: switching from the sandbox to production must never serve
+fictitious data as real (nor the reverse).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from portail.storage.database import immediate
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    """A cached upstream answer: the body of a 2xx, or the status/kind of a normal refusal."""
+
+    status: int
+    kind: str | None
+    body: dict | None
+    request_id: str | None
+    stored_at: float
+
+
+def cache_key(base_url: str, route: str, target: str) -> str:
+    """The cache key of one upstream call."""
+    return f"{base_url.rstrip('/')}|{route}|{target}"
+
+
+def get(db: sqlite_utils.Database, key: str, *, now: float | None = None) -> CachedAnswer | None:
+    """The unexpired entry for `key`, or None."""
+    now = time.time() if now is None else now
+    row = db.execute(
+        "SELECT status, kind, body, request_id, stored_at FROM lookup_cache "
+        "WHERE key = ? AND expires_at > ?",
+        (key, now),
+    ).fetchone()
+    if row is None:
+        return None
+    status, kind, body, request_id, stored_at = row
+    try:
+        parsed = json.loads(body) if body is not None else None
+    except ValueError:
+        return None  # never serve a damaged entry; the next call replaces it
+    return CachedAnswer(status, kind, parsed, request_id, stored_at)
+
+
+def put(
+    db: sqlite_utils.Database,
+    key: str,
+    *,
+    route: str,
+    target: str,
+    status: int,
+    kind: str | None,
+    body: dict | None,
+    request_id: str | None,
+    ttl: float,
+    now: float | None = None,
+) -> None:
+    """Store an answer for `ttl` seconds (nothing when ttl <= 0) and drop expired entries."""
+    if ttl <= 0:
+        return
+    now = time.time() if now is None else now
+    with immediate(db):
+        db.execute(
+            "INSERT OR REPLACE INTO lookup_cache (key, route, target, status, kind, body, "
+            "request_id, stored_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                key,
+                route,
+                target,
+                status,
+                kind,
+                None if body is None else json.dumps(body, ensure_ascii=False),
+                request_id,
+                now,
+                now + ttl,
+            ),
+        )
+        # Expired rows go as new ones arrive (indexed on expires_at): the table stays small.
+        db.execute("DELETE FROM lookup_cache WHERE expires_at <= ?", (now,))
+
+
+def forget(db: sqlite_utils.Database, key: str) -> None:
+    """Drop one entry (e.g. an answer the portal could not read)."""
+    with immediate(db):
+        db.execute("DELETE FROM lookup_cache WHERE key = ?", (key,))
+
+
+def clear(db: sqlite_utils.Database) -> int:
+    """Drop every entry (e.g. after the admin changes the API URL); returns how many."""
+    with immediate(db):
+        return db.execute("DELETE FROM lookup_cache").rowcount

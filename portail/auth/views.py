@@ -1,0 +1,212 @@
+"""Admin authentication: login, logout, server-side sessions, `login_required` (htmx-aware).
+
+The admin cookie (`portail_admin`, path `/admin`) holds only a random session id; the
+session itself lives in SQLite (`portail.auth_sessions`). Flask's own signed cookie keeps
+only the CSRF token, never who is logged in.
+
+Cookie flags: HttpOnly and SameSite=Lax always. Secure always, except for a local
+demonstration, where the browser talks plain HTTP to 127.0.0.1 and a Secure cookie would be
+refused: the flag is left off only when the request came to a loopback host from a loopback
+address AND the portal is in demonstration mode (built-in sandbox) or under TESTING. Behind a
+TLS-terminating proxy the Host is the public name, so the flag stays on. `ADMIN_COOKIE_SECURE`
+(True/False) overrides the automatic choice.
+
+Configuration: `PASSWORD_SCRYPT_N` (default 2**17; tests lower it), `ADMIN_SESSION_IDLE_MINUTES`
+(30), `ADMIN_SESSION_MAX_HOURS` (12), `DEMO_ADMIN` (create `admin` on a fresh demonstration
+database; default True, False under TESTING so that every test app does not pay a full-cost
+hash: tests create their admins themselves).
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from datetime import datetime
+
+import click
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from forms.login import LoginForm
+from portail.auth.guard import (
+    COOKIE_NAME,
+    _clear_cookie,
+    _set_cookie,
+    client_ip,
+    current_session,
+    password_params,
+    purge_expired_sessions,
+    safe_next,
+)
+from portail.core import netaddr
+from portail.core.paris_time import PARIS
+from portail.storage import accounts, database, sessions, throttle
+from portail.web.extensions import get_db
+
+bp = Blueprint("auth", __name__, url_prefix="/admin")
+
+
+def _wait_words(until: datetime) -> str:
+    """'à 14:32:10 (dans 40 secondes)' in Paris time."""
+    seconds = max(1, math.ceil((until - throttle.now()).total_seconds()))
+    if seconds < 60:
+        delay = f"{seconds} seconde{'s' if seconds > 1 else ''}"
+    else:
+        minutes = math.ceil(seconds / 60)
+        delay = f"{minutes} minute{'s' if minutes > 1 else ''}"
+    clock = until.astimezone(PARIS).strftime("%H:%M:%S")
+    return f"à partir de {clock} (dans {delay})"
+
+
+def _render_login(form: LoginForm, next_url: str, status: int = 200, error: str | None = None):
+    from portail.storage import settings
+
+    demo = settings.load(get_db()).demo
+    response = current_app.make_response(
+        (
+            render_template(
+                "auth/login.html", form=form, next_url=next_url, login_error=error, demo=demo
+            ),
+            status,
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    """The login page and its submission (fields `username`, `password`)."""
+    next_url = safe_next(request.values.get("next"))
+    if current_session() is not None:
+        return redirect(next_url, 303)
+    form = LoginForm()
+    if request.method == "GET":
+        return _render_login(form, next_url)
+
+    if not form.validate():
+        return _render_login(form, next_url, 422)
+
+    db = get_db()
+    username = form.username.data.strip()
+    ip = client_ip()
+    keys = [netaddr.ip_key(ip), throttle.account_key(username)]
+    until = throttle.blocked_until(db, keys)
+    if until is not None:
+        accounts.record_event(db, "login_throttled", username=username, ip=ip)
+        response = _render_login(
+            form,
+            next_url,
+            429,
+            "Trop de tentatives de connexion ont échoué. Par sécurité, la prochaine "
+            f"tentative sera possible {_wait_words(until)}.",
+        )
+        response.headers["Retry-After"] = str(
+            max(1, math.ceil((until - throttle.now()).total_seconds()))
+        )
+        return response
+
+    admin = accounts.authenticate(db, username, form.password.data, password_params())
+    if admin is None:
+        until = throttle.record_failure(db, keys)
+        accounts.record_event(db, "login_failed", username=username, ip=ip)
+        message = "Identifiant ou mot de passe incorrect."
+        if until is not None:
+            message += f" Par sécurité, la prochaine tentative sera possible {_wait_words(until)}."
+        return _render_login(form, next_url, 401, message)
+
+    throttle.record_success(db, keys)
+    purge_expired_sessions(db)
+    session_id = sessions.create(db, admin.id, ip)
+    accounts.record_event(db, "login_succeeded", username=admin.username, admin_id=admin.id, ip=ip)
+    # A fresh CSRF token for the logged-in session: one seen before login is not reused.
+    session.pop("csrf_token", None)
+    response = redirect(next_url, 303)
+    _set_cookie(response, session_id)
+    return response
+
+
+@bp.post("/deconnexion")
+def logout():
+    """End the session server-side (a copied cookie stops working) and clear the cookie."""
+    db = get_db()
+    admin_session = current_session()
+    raw = request.cookies.get(COOKIE_NAME)
+    if admin_session is not None:
+        sessions.end(db, raw)
+        accounts.record_event(
+            db,
+            "logout",
+            username=admin_session.username,
+            admin_id=admin_session.admin_id,
+            ip=client_ip(),
+        )
+        flash("Vous êtes déconnecté.", "info")
+    session.pop("csrf_token", None)
+    target = url_for("auth.login")
+    if request.headers.get("HX-Request") == "true":
+        response = current_app.response_class(status=204)
+        response.headers["HX-Redirect"] = target
+    else:
+        response = redirect(target, 303)
+    _clear_cookie(response)
+    return response
+
+
+@bp.after_request
+def _no_store(response):
+    # Admin pages must not stay in a shared cache or come back with the Back button.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def create_demo_admin(app: Flask) -> str | None:
+    """Create `admin` with a random password on a fresh demonstration database.
+
+    Returns the password (to print once) or None when an `admin` account already exists.
+    Demonstration only: a real installation creates its admins with `admin create`.
+    """
+    db = database.connect(app.config["DATABASE"])
+    try:
+        if accounts.find(db, "admin") is not None:
+            return None
+        password = secrets.token_urlsafe(12)
+        accounts.create(db, "admin", password, password_params(app), actor="démonstration")
+        return password
+    finally:
+        db.conn.close()
+
+
+def init_app(app: Flask, demo_seeded: bool = False) -> None:
+    """Offer `current_admin()` to templates; on a fresh demonstration database, create the
+    demo admin and print its password once on the console."""
+
+    @app.context_processor
+    def admin_identity():
+        def current_admin():
+            admin_session = current_session()
+            return admin_session.username if admin_session else None
+
+        return {"current_admin": current_admin}
+
+    if demo_seeded and app.config.get("DEMO_ADMIN", not app.testing):
+        password = create_demo_admin(app)
+        if password:
+            # stderr: the console of whoever started the portal, not the access log.
+            click.echo(
+                "\nMode démonstration : un compte administrateur a été créé.\n"
+                "  Identifiant : admin\n"
+                f"  Mot de passe : {password}\n"
+                "Ce mot de passe n'est affiché qu'une seule fois. Pour en choisir un autre :\n"
+                "  .venv/bin/flask --app app admin set-password admin\n",
+                err=True,
+            )

@@ -1,0 +1,53 @@
+"""What every page's layout needs to know: demonstration mode, the pinned htmx file."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+
+from portail.core.paris_time import PARIS, in_paris
+
+
+def euros(cents: int | None) -> str:
+    """12345678 -> '123 456,78 €' (French grouping with narrow no-break spaces)."""
+    if cents is None:
+        return ""
+    amount = Decimal(cents) / 100
+    text = f"{amount:,.2f}".replace(",", "\u202f").replace(".", ",")
+    return f"{text}\u00a0€"
+
+
+def siret_fr(value: str | None) -> str:
+    """Group a SIRET the way INSEE prints it: 123 456 789 00012."""
+    value = value or ""
+    if len(value) == 14 and value.isdigit():
+        return f"{value[:3]} {value[3:6]} {value[6:9]} {value[9:]}"
+    return value
+
+
+def date_fr(value: str | None) -> str:
+    """YYYY-MM-DD (or an ISO timestamp) as DD/MM/YYYY; anything else unchanged."""
+    value = value or ""
+    if len(value) >= 10 and value[4] == "-" and value[7] == "-":
+        return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
+    return value
+
+
+logger = logging.getLogger(__name__)
+
+
+def paris_date(moment: datetime | None) -> str:
+    """A date as DD/MM/YYYY in Paris time."""
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y") if moment else ""
+
+
+def paris_datetime(value: datetime | str | None) -> str:
+    """A time as 'DD/MM/YYYY à HH:MM' in Paris time (accepts stored ISO strings)."""
+    return in_paris(value, "%d/%m/%Y à %H:%M")
+
+
+def days_words(days: int) -> str:
+    """'1 jour', '12 jours'."""
+    days = abs(days)
+    return f"{days} jour{'s' if days > 1 else ''}"

@@ -1,0 +1,136 @@
+"""The one SQLite file: connections, write transactions, named migrations.
+
+Every module reaches SQLite through sqlite-utils on a connection opened here. Writers use
+`immediate()` (BEGIN IMMEDIATE with a busy timeout) so concurrent processes queue for the
+write lock instead of failing half-way with "database is locked".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import pkgutil
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def utcnow() -> str:
+    """Current UTC time as ISO 8601 with seconds, the format stored in every table."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """Open the database with the pragmas every connection needs."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: no implicit BEGIN from the sqlite3 module; transactions are
+    # explicit (immediate() here, atomic() in sqlite-utils).
+    conn = sqlite3.connect(
+        str(path),
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        isolation_level=None,
+        check_same_thread=False,
+    )
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # FULL sync makes an acknowledged commit durable even on power loss (a filed deposit
+    # must never be lost). WAL mode is persistent in the file: migrate() sets it once.
+    conn.execute("PRAGMA synchronous = FULL")
+    return sqlite_utils.Database(conn)
+
+
+def fetch_all(db: sqlite_utils.Database, sql: str, params: tuple | list = ()) -> list[dict]:
+    """The rows of a read as dicts, straight from the connection.
+
+    sqlite-utils' `query()` wraps every read in a SAVEPOINT/RELEASE pair: two statements
+    more per read, which the lookup path (five reads a call) pays in latency.
+    """
+    cursor = db.conn.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def fetch_one(db: sqlite_utils.Database, sql: str, params: tuple | list = ()) -> dict | None:
+    """The first row of a read as a dict, or None."""
+    rows = fetch_all(db, sql, params)
+    return rows[0] if rows else None
+
+
+@contextlib.contextmanager
+def relaxed_durability(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """synchronous=NORMAL for the block: for rows whose loss on power failure harms nobody
+    (caches, counters, refused-call notes). Never for deposits nor for the journal of data
+    access.
+
+    In WAL mode a NORMAL commit is still atomic, isolated and durable against a crash of the
+    process; only a power loss may drop it, and the next FULL commit on the file syncs it.
+    Inside an outer transaction the outer one's setting applies (a pragma cannot change it).
+    """
+    if db.conn.in_transaction:
+        yield db
+        return
+    previous = db.conn.execute("PRAGMA synchronous").fetchone()[0]
+    db.conn.execute("PRAGMA synchronous = NORMAL")
+    try:
+        yield db
+    finally:
+        db.conn.execute(f"PRAGMA synchronous = {int(previous)}")
+
+
+@contextlib.contextmanager
+def immediate(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """Run a block in a write transaction taken at once (BEGIN IMMEDIATE).
+
+    Nested use joins the outer transaction. sqlite-utils writes inside the block use
+    savepoints, so they commit or roll back with it.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+def _migration_modules() -> list[tuple[str, object]]:
+    """Named migrations: modules portail/migrations/mNNNN_name.py, applied in name order."""
+    from portail.storage import migrations
+
+    names = sorted(
+        info.name
+        for info in pkgutil.iter_modules(migrations.__path__)
+        if info.name.startswith("m") and info.name[1:5].isdigit()
+    )
+    return [(name, importlib.import_module(f"portail.storage.migrations.{name}")) for name in names]
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply the migrations not yet applied; idempotent. Returns the names applied now."""
+    applied_now = []
+    # WAL lets readers run during a write; the mode is stored in the file.
+    db.conn.execute("PRAGMA journal_mode = WAL")
+    with immediate(db):
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+        )
+        done = {row["name"] for row in db.query("SELECT name FROM _migrations")}
+        for name, module in _migration_modules():
+            if name in done:
+                continue
+            module.up(db)
+            db["_migrations"].insert({"name": name, "applied_at": utcnow()})
+            applied_now.append(name)
+    return applied_now
