@@ -12,13 +12,22 @@ from pathlib import Path
 
 from flask import Flask
 
-from portail.admin import cli as admin_cli
-from portail.admin import journal_views
-from portail.admin import views as admin_views
+from portail.admin import blueprint as admin_blueprint
+from portail.apientreprise import sandbox
+from portail.apientreprise.gateway import Gateway
+from portail.apientreprise.policy import GatewayPolicy
+from portail.apientreprise.transport import HttpTransport
 from portail.applicant import views as applicant_views
 from portail.auth import views as auth_views
 from portail.core import log_scrub
+from portail.core.api_urls import SANDBOX_URL
+from portail.core.settings_rules import DEFAULT_CONTEXT
+from portail.core.tokens import mint_token
 from portail.web import client_address, extensions, health, layout, security
+
+# Threads of the waitress server (`python -m portail.serve --threads`): the HTTP pool to
+# API Entreprise keeps as many connections.
+DEFAULT_SERVER_THREADS = 8
 
 
 def _load_or_create_secret_key(instance_path: str) -> str:
@@ -33,7 +42,7 @@ def _load_or_create_secret_key(instance_path: str) -> str:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Application factory: configuration, database, blueprints, security headers."""
+    """Application factory: configuration, services, blueprints, CLI. The only wiring."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
         DATABASE=str(Path(app.instance_path) / "portail.sqlite3"),
@@ -58,18 +67,42 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     client_address.init_app(app)
     log_scrub.install()  # the API token is masked in every log line, whoever logs it
-    extensions.init_app(app)
+    extensions.init_app(app, _services(app))
     security.init_app(app)
     layout.init_app(app)
 
     app.register_blueprint(applicant_views.bp)
     app.register_blueprint(auth_views.bp)
-    app.register_blueprint(admin_views.bp)
     app.register_blueprint(health.bp)
-    app.register_blueprint(journal_views.bp)
-    admin_views.init_app(app)
-    admin_cli.init_app(app)
+    admin_blueprint.init_app(app)
 
     seeded = extensions.prepare_database(app)
     auth_views.init_app(app, demo_seeded=seeded)
     return app
+
+
+def _services(app: Flask) -> extensions.Services:
+    """The app's gateway (one HTTP session, the built-in sandbox answering in process) and
+    the demonstration the portal starts in."""
+    demo_api = sandbox.Sandbox()
+    policy = GatewayPolicy.from_config(app.config)
+    pool_size = int(app.config.get("SERVER_THREADS") or DEFAULT_SERVER_THREADS)
+
+    def transport() -> HttpTransport:
+        return HttpTransport(pool_size=pool_size, sandbox_handler=demo_api.handle)
+
+    def demo_settings() -> dict:
+        return {
+            "enabled": True,
+            "api_url": SANDBOX_URL,
+            "recipient_siret": sandbox.DEMO_RECIPIENT_SIRET,
+            "context": DEFAULT_CONTEXT,
+            # Minted at first start, never committed: even a fictitious token is not a literal.
+            "token": mint_token(list(sandbox.DEMO_SCOPES)),
+        }
+
+    return extensions.Services(
+        gateway=Gateway(policy, transport),
+        demo_settings=demo_settings,
+        personas=sandbox.PERSONAS,
+    )

@@ -239,26 +239,28 @@ def main() -> None:
         # 2. Service level, in-process, cache off.
         service_db = os.path.join(workdir, "service.sqlite3")
         prepare_database(service_db, api_url)
-        from portail.apientreprise.gateway import LookupPolicy, lookup_public_tiers
+        from portail.apientreprise.gateway import Gateway
+        from portail.apientreprise.policy import GatewayPolicy
+        from portail.applicant.prefill import lookup_public_tiers
         from portail.storage import database, settings
 
         db = database.connect(service_db)
         conf = settings.load(db)
-        policy = LookupPolicy(cache_seconds=0, negative_cache_seconds=0)
+        uncached = Gateway(GatewayPolicy(cache_seconds=0, negative_cache_seconds=0))
         service = []
         for start in range(0, args.samples, BATCH):
             reset_budget(service_db)
             chunk = iter(sirets[start : start + BATCH])
 
             def one(chunk=chunk):
-                outcome = lookup_public_tiers(db, conf, next(chunk), object_="bench", policy=policy)
+                outcome = lookup_public_tiers(uncached, db, conf, next(chunk), object_="bench")
                 assert outcome.level == "ok", outcome.message
 
             service += timed(one, len(sirets[start : start + BATCH]))
-        cached = LookupPolicy()
-        lookup_public_tiers(db, conf, sirets[0], object_="bench", policy=cached)
+        cached = Gateway(GatewayPolicy())
+        lookup_public_tiers(cached, db, conf, sirets[0], object_="bench")
         service_hits = timed(
-            lambda: lookup_public_tiers(db, conf, sirets[0], object_="bench", policy=cached),
+            lambda: lookup_public_tiers(cached, db, conf, sirets[0], object_="bench"),
             args.samples,
         )
         db.conn.close()

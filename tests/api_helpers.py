@@ -6,12 +6,22 @@ from flask import Flask
 from stdnum import luhn
 
 from app import create_app
-from portail.apientreprise.catalogue import ROUTE_ETABLISSEMENT_DIFFUSIBLE
+from portail.apientreprise import sandbox
+from portail.apientreprise.catalogue import ROUTE_ETABLISSEMENT_DIFFUSIBLE, ROUTE_PRIVILEGES
+from portail.apientreprise.gateway import Gateway
+from portail.apientreprise.policy import GatewayPolicy
+from portail.apientreprise.privileges import privileges_from
+from portail.apientreprise.transport import HttpTransport
+from portail.applicant.prefill import lookup_public_tiers
 from portail.core.settings_rules import Settings
 from portail.core.tokens import mint_token
 from portail.storage import database, journal, settings
 
 RECIPIENT = "21999001700010"
+# Gateways of the running test, one per policy: a gateway holds process-wide state (calls in
+# flight, refusals noted this minute), so calls of one test with one policy share one, as
+# the requests of one app do. Emptied before each test (conftest).
+GATEWAYS: dict[GatewayPolicy, Gateway] = {}
 CONTEXT = "Aides publiques"
 
 
@@ -22,6 +32,41 @@ def valid_siret(number: int, series: int = 77) -> str:
     siren += luhn.calc_check_digit(siren)
     body = siren + "0001"
     return body + luhn.calc_check_digit(body)
+
+
+def gateway_for(policy: GatewayPolicy | None = None) -> Gateway:
+    """The test's gateway for `policy`: HTTP to the double, the built-in sandbox in process."""
+    policy = policy or GatewayPolicy()
+    if policy not in GATEWAYS:
+        demo_api = sandbox.Sandbox()
+        GATEWAYS[policy] = Gateway(
+            policy, lambda: HttpTransport(sandbox_handler=demo_api.handle)
+        )
+    return GATEWAYS[policy]
+
+
+def lookup(db, conf: Settings, siret: str, *, policy: GatewayPolicy | None = None, **kwargs):
+    """The applicant's prefill through the test's gateway for `policy`."""
+    return lookup_public_tiers(gateway_for(policy), db, conf, siret, **kwargs)
+
+
+def check_privileges(db, conf: Settings, *, actor: str, policy=None, **kwargs) -> list[str]:
+    """The connection test's call: /privileges through the gateway, never waiting."""
+    return (
+        gateway_for(policy)
+        .call(
+            db,
+            conf,
+            ROUTE_PRIVILEGES,
+            None,
+            actor=actor,
+            object_="test de connexion",
+            check=privileges_from,
+            wait=False,
+            **kwargs,
+        )
+        .checked
+    )
 
 
 def settings_on(api_url: str, scopes: tuple[str, ...] = ("open_data",)) -> Settings:

@@ -7,6 +7,7 @@ import pytest
 
 from app import create_app
 from portail.storage import database as store
+from tests.api_helpers import GATEWAYS
 from tests.fault_double import FaultDouble
 
 
@@ -60,8 +61,8 @@ def double():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_refusal_notes():
-    """Refusals are noted once a minute per client in process: each test starts afresh."""
-    from portail.apientreprise import gateway
-
-    gateway._refusal_notes.clear()
+def _fresh_gateways():
+    """Each test starts with fresh gateways (calls in flight, refusals noted this minute)."""
+    GATEWAYS.clear()
+    yield
+    GATEWAYS.clear()

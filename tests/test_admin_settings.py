@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from portail.admin import connection_test, token_state
+from portail.admin import connection_test
 from portail.apientreprise import errors, sandbox
 from portail.core import settings_rules
 from portail.core.api_urls import PRODUCTION_URL, SANDBOX_URL, STAGING_URL
@@ -688,7 +688,7 @@ def test_every_failure_is_told_precisely_and_never_shows_the_token(
     error.detail = f"écho {token}"
 
     class FailingClient:
-        def privileges(self):
+        def call(self, *_args, **_kwargs):
             raise error
 
     monkeypatch.setattr(connection_test, "_make_client", lambda *_args: FailingClient())

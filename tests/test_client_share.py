@@ -10,16 +10,18 @@ import pytest
 from stdnum import luhn
 
 from portail.apientreprise import budget
-from portail.apientreprise.gateway import LookupPolicy, lookup_public_tiers
+from portail.apientreprise.policy import GatewayPolicy
+from portail.apientreprise.refusals import RefusalNotes
 from portail.core.netaddr import NETWORK_SHARE_FACTOR, ClientKeys, client_keys
 from portail.storage import database as store
 from portail.storage import journal
+from tests.api_helpers import lookup as api_lookup
 from tests.api_helpers import portal_on, settings_on
 
 ETAB = "/v4/insee/sirene/etablissements/diffusibles/"
 HTMX = {"HX-Request": "true", "HX-Target": "tiers-block"}
 SHARE = 3
-POLICY = LookupPolicy(
+POLICY = GatewayPolicy(
     cache_seconds=0, negative_cache_seconds=0, budget_max_wait=0.1, budget_per_client=SHARE
 )
 
@@ -37,7 +39,7 @@ def conf(double):
 
 
 def lookup(db, conf, number, client, policy=POLICY):
-    return lookup_public_tiers(
+    return api_lookup(
         db, conf, valid_siret(number), object_="test", policy=policy, client=client
     )
 
@@ -161,9 +163,7 @@ def test_refused_by_its_network_an_applicant_is_told_so_and_noted_once(
 
 
 def test_refusal_notes_forget_the_oldest_keys_past_their_cap():
-    from portail.apientreprise.gateway import _RefusalNotes
-
-    notes = _RefusalNotes()
+    notes = RefusalNotes()
     notes.MAX_KEYS = 3
     for index in range(10):
         assert notes.should_note((f"ip:{index}", "client_share_spent")) == 0
@@ -180,7 +180,7 @@ def test_client_keys_group_ipv6_by_64_and_48_and_leave_ipv4_alone():
 
 
 def test_a_zero_share_turns_the_limit_off(database, conf, double):
-    policy = LookupPolicy(cache_seconds=0, negative_cache_seconds=0, budget_per_client=0)
+    policy = GatewayPolicy(cache_seconds=0, negative_cache_seconds=0, budget_per_client=0)
     for number in range(SHARE + 2):
         assert lookup(database, conf, number, "203.0.113.7", policy=policy).level == "ok"
 
@@ -188,7 +188,7 @@ def test_a_zero_share_turns_the_limit_off(database, conf, double):
 def test_a_refused_call_on_an_open_circuit_is_journaled(database, conf, double):
     from portail.apientreprise import circuit
 
-    policy = LookupPolicy(circuit_threshold=1, circuit_cooldown=60, timeout=0.5)
+    policy = GatewayPolicy(circuit_threshold=1, circuit_cooldown=60, timeout=0.5)
     with store.immediate(database):
         circuit.record_failure(database, "insee", policy.circuit, error="panne simulée")
     outcome = lookup(database, conf, 1, "203.0.113.7", policy=policy)

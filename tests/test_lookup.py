@@ -9,12 +9,13 @@ import time
 
 import pytest
 
-from portail.apientreprise import gateway
-from portail.apientreprise.gateway import LookupPolicy, lookup_public_tiers
+from portail.apientreprise.errors import BudgetSpent, RateLimited
+from portail.apientreprise.gateway import Gateway
+from portail.apientreprise.policy import GatewayPolicy
 from portail.core.settings_rules import Settings
 from portail.core.tokens import mint_token
 from portail.storage import database as store
-from tests.api_helpers import journal_row, settings_on
+from tests.api_helpers import check_privileges, journal_row, lookup, settings_on
 from tests.fault_double import (
     FaultDouble,
     Reply,
@@ -27,7 +28,7 @@ RECIPIENT = "21999001700010"
 SIRET = "12345678900011"
 ETAB = "/v4/insee/sirene/etablissements/diffusibles/"
 ASSO = "/v4/djepva/api-association/associations/open_data/"
-POLICY = LookupPolicy(timeout=0.5, budget_max_wait=0.2, circuit_threshold=3, circuit_cooldown=0.5)
+POLICY = GatewayPolicy(timeout=0.5, budget_max_wait=0.2, circuit_threshold=3, circuit_cooldown=0.5)
 UNAVAILABLE = "temporairement indisponible"
 HAND = "les champs vous-même"
 
@@ -40,7 +41,7 @@ def conf(double):
 
 def run(db, conf, siret=SIRET, policy=POLICY, **kwargs):
     kwargs.setdefault("object_", "Demande test")
-    return lookup_public_tiers(db, conf, siret, policy=policy, **kwargs)
+    return lookup(db, conf, siret, policy=policy, **kwargs)
 
 
 def rows(db):
@@ -76,7 +77,7 @@ def test_cache_hit_costs_no_call_and_no_budget(database, conf, double):
 
 
 def test_cache_can_be_switched_off(database, conf, double):
-    policy = LookupPolicy(timeout=0.5, cache_seconds=0)
+    policy = GatewayPolicy(timeout=0.5, cache_seconds=0)
     run(database, conf, policy=policy)
     assert not run(database, conf, policy=policy).from_cache
     assert double.count() == 2
@@ -182,7 +183,7 @@ def test_not_found_is_cached_briefly(database, conf, double):
     again = run(database, conf)
     assert again.error_kind == "not_found" and again.from_cache
     assert double.count() == 1
-    no_negative = LookupPolicy(timeout=0.5, negative_cache_seconds=0)
+    no_negative = GatewayPolicy(timeout=0.5, negative_cache_seconds=0)
     run(database, conf, "98765432100019", policy=no_negative)
     run(database, conf, "98765432100019", policy=no_negative)
     assert double.count() == 3
@@ -199,7 +200,7 @@ def test_after_a_429_no_call_leaves_until_retry_after(database, conf, double):
     double.queue(Reply(429, b"", headers={"Retry-After": "1"}))
     assert run(database, conf).error_kind == "rate_limited"
     started = time.monotonic()
-    refused = run(database, conf, "98765432100019", policy=LookupPolicy(budget_max_wait=0))
+    refused = run(database, conf, "98765432100019", policy=GatewayPolicy(budget_max_wait=0))
     assert time.monotonic() - started < 0.5
     assert refused.error_kind == "budget_spent" and "saturé" in refused.message
     assert "Réessayez dans environ 1 secondes" in refused.message
@@ -210,7 +211,7 @@ def test_after_a_429_no_call_leaves_until_retry_after(database, conf, double):
 
 
 def test_budget_spent_answers_at_once_without_a_call(database, conf, double):
-    policy = LookupPolicy(timeout=0.5, budget_per_minute=2, budget_max_wait=1.0)
+    policy = GatewayPolicy(timeout=0.5, budget_per_minute=2, budget_max_wait=1.0)
     assert run(database, conf, "11111111100011", policy=policy).level == "ok"
     assert run(database, conf, "22222222200022", policy=policy).level == "ok"
     started = time.monotonic()
@@ -294,7 +295,7 @@ def test_unexpected_failure_never_escapes(database, conf, monkeypatch, caplog):
     def broken(*_args, **_kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(gateway, "make_client", broken)
+    monkeypatch.setattr(Gateway, "client_for", broken)
     outcome = run(database, conf)
     assert outcome.tiers is None and outcome.level == "error"
     assert UNAVAILABLE in outcome.message
@@ -321,11 +322,11 @@ def test_token_never_in_journal_outcomes_or_logs(database, conf, double, caplog)
     dumped = repr(rows(database)) + repr(outcomes)
     assert token not in dumped
     assert all(token not in record.getMessage() for record in caplog.records)
-    assert token not in repr(conf) and token not in repr(gateway.make_client(conf))
+    assert token not in repr(conf) and token not in repr(Gateway().client_for(conf))
 
 
 def test_policy_reads_app_config_and_caps_the_budget():
-    policy = LookupPolicy.from_config(
+    policy = GatewayPolicy.from_config(
         {"LOOKUP_CACHE_SECONDS": 60, "RATE_BUDGET_PER_MINUTE": 1000, "API_TIMEOUT_SECONDS": "2"}
     )
     assert policy.cache_seconds == 60 and policy.timeout == 2.0
@@ -362,7 +363,7 @@ def test_a_409_waits_for_the_other_worker_s_answer(database, conf, double, tmp_p
 
     thread = threading.Thread(target=other_worker_finishes)
     thread.start()
-    outcome = run(database, conf, policy=LookupPolicy(timeout=0.5, budget_max_wait=1.0))
+    outcome = run(database, conf, policy=GatewayPolicy(timeout=0.5, budget_max_wait=1.0))
     thread.join()
     assert outcome.level == "ok" and outcome.tiers.raison_sociale == "AUTRE PROCESSUS"
     assert double.count() == 1
@@ -380,7 +381,7 @@ def test_association_provider_has_its_own_circuit(database, conf, double):
 
 
 def replace_cache_off():
-    return LookupPolicy(timeout=0.5, circuit_threshold=3, circuit_cooldown=30, cache_seconds=0)
+    return GatewayPolicy(timeout=0.5, circuit_threshold=3, circuit_cooldown=30, cache_seconds=0)
 
 
 def test_demo_settings_answer_from_the_in_process_sandbox(database):
@@ -397,14 +398,14 @@ def test_demo_settings_answer_from_the_in_process_sandbox(database):
 
 
 def test_check_privileges_goes_through_the_budget_and_the_journal(database, conf, double):
-    assert gateway.check_privileges(database, conf, actor="alice", policy=POLICY) == ["open_data"]
+    assert check_privileges(database, conf, actor="alice", policy=POLICY) == ["open_data"]
     row = rows(database)[-1]
     assert row["route"] == "/privileges" and row["actor"] == "alice" and row["status"] == 200
     double.queue(Reply(429, b"", headers={"Retry-After": "30"}))
-    with pytest.raises(gateway.RateLimited):
-        gateway.check_privileges(database, conf, actor="alice", policy=POLICY)
-    with pytest.raises(gateway.BudgetSpent):
-        gateway.check_privileges(database, conf, actor="alice", policy=POLICY)
+    with pytest.raises(RateLimited):
+        check_privileges(database, conf, actor="alice", policy=POLICY)
+    with pytest.raises(BudgetSpent):
+        check_privileges(database, conf, actor="alice", policy=POLICY)
     assert run(database, conf).error_kind == "budget_spent"
     assert double.count() == 2
 
@@ -415,8 +416,8 @@ def test_a_connection_test_429_without_retry_after_still_blocks_every_worker(
     from portail.apientreprise import budget
 
     double.queue(Reply(429, b""))  # no Retry-After: the block lasts a default minute
-    with pytest.raises(gateway.RateLimited):
-        gateway.check_privileges(database, conf, actor="alice", policy=POLICY)
+    with pytest.raises(RateLimited):
+        check_privileges(database, conf, actor="alice", policy=POLICY)
     blocked_until = budget.snapshot(database)["blocked_until"]
     assert blocked_until and blocked_until - time.time() > 50
 
@@ -425,8 +426,8 @@ def test_a_connection_test_aimed_at_another_host_leaves_our_budget_alone(databas
     from portail.apientreprise import budget
 
     double.queue(Reply(429, b"", headers={"Retry-After": "30"}))
-    with pytest.raises(gateway.RateLimited):
-        gateway.check_privileges(
+    with pytest.raises(RateLimited):
+        check_privileges(
             database, conf, actor="alice", policy=POLICY, budgeted=False, record=False
         )
     assert budget.snapshot(database) == {
@@ -448,10 +449,10 @@ def test_the_authority_s_own_siren_costs_no_call(database, conf, double):
 def test_an_unexpected_client_failure_is_still_journaled(database, conf, double, monkeypatch):
     from portail.apientreprise.client import ApiEntrepriseClient
 
-    def broken(self, siret, *, object_):
+    def broken(self, route, target, *, object_):
         raise KeyError("surprise")
 
-    monkeypatch.setattr(ApiEntrepriseClient, "etablissement_diffusible", broken)
+    monkeypatch.setattr(ApiEntrepriseClient, "call", broken)
     outcome = run(database, conf)
     assert outcome.error_kind == "bad_answer"
     assert rows(database)[-1]["kind"] == "bad_answer"

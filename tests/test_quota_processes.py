@@ -15,21 +15,24 @@ ETAB = "/v4/insee/sirene/etablissements/diffusibles/"
 
 def _worker(db_path, api_url, token, name, attempts, budget, duration, results):
     """One 'server process': lookups of distinct SIRETs as fast as it can."""
-    from portail.apientreprise.gateway import LookupPolicy, lookup_public_tiers
+    from portail.apientreprise.gateway import Gateway
+    from portail.apientreprise.policy import GatewayPolicy
+    from portail.applicant.prefill import lookup_public_tiers
     from portail.core.settings_rules import Settings
     from portail.storage import database as worker_store
 
     db = worker_store.connect(db_path)
     conf = Settings(True, RECIPIENT, token, "Aides publiques", api_url)
-    policy = LookupPolicy(
+    policy = GatewayPolicy(
         timeout=1.0, budget_per_minute=budget, budget_max_wait=0.2, cache_seconds=0
     )
+    gateway = Gateway(policy)
     seen = []
     deadline = time.time() + duration
     number = 0
     while number < attempts and time.time() < deadline:
         siret = f"{name}{number:012d}"
-        outcome = lookup_public_tiers(db, conf, siret, object_=f"process {name}", policy=policy)
+        outcome = lookup_public_tiers(gateway, db, conf, siret, object_=f"process {name}")
         seen.append((time.time(), outcome.error_kind or "ok"))
         number += 1
         time.sleep(0.01)

@@ -1,1 +1,1 @@
-"""admin."""
+"""The admin area (/admin): dashboard, settings, deposits, journal, and the CLI."""

@@ -18,10 +18,10 @@ from flask.cli import AppGroup
 
 from portail.admin import token_state
 from portail.auth import guard
+from portail.auth.guard import password_params
 from portail.core import formats, passwords, settings_rules
 from portail.core.paris_time import PARIS
-from portail.storage import accounts as auth_accounts
-from portail.storage import settings
+from portail.storage import accounts, settings
 from portail.web.extensions import get_db
 
 admin_group = AppGroup("admin", help="Comptes administrateurs.")
@@ -64,8 +64,6 @@ def _confirmed(question: str) -> bool:
 
 
 def _params():
-    from portail.auth.guard import password_params
-
     return password_params(current_app)
 
 
@@ -76,12 +74,12 @@ def admin_create(name: str, password_stdin: bool) -> None:
     """Create an admin account (prompts twice for the password)."""
     db = get_db()
     try:
-        auth_accounts.validate_username(name)
-        if auth_accounts.find(db, name.strip()):
-            raise auth_accounts.AccountError(f"Un administrateur « {name.strip()} » existe déjà.")
+        accounts.validate_username(name)
+        if accounts.find(db, name.strip()):
+            raise accounts.AccountError(f"Un administrateur « {name.strip()} » existe déjà.")
         password = _read_password(password_stdin)
-        admin = auth_accounts.create(db, name, password, _params(), actor=CLI_ACTOR)
-    except (auth_accounts.AccountError, passwords.WeakPassword) as error:
+        admin = accounts.create(db, name, password, _params(), actor=CLI_ACTOR)
+    except (accounts.AccountError, passwords.WeakPassword) as error:
         raise click.ClickException(error.message) from None
     click.echo(f"Administrateur « {admin.username} » créé.")
 
@@ -93,11 +91,11 @@ def admin_set_password(name: str, password_stdin: bool) -> None:
     """Change an admin's password and end all of that admin's sessions."""
     db = get_db()
     try:
-        if auth_accounts.find(db, name.strip()) is None:
-            raise auth_accounts.AccountError(f"Aucun administrateur « {name.strip()} ».")
+        if accounts.find(db, name.strip()) is None:
+            raise accounts.AccountError(f"Aucun administrateur « {name.strip()} ».")
         password = _read_password(password_stdin)
-        ended = auth_accounts.set_password(db, name, password, _params(), actor=CLI_ACTOR)
-    except (auth_accounts.AccountError, passwords.WeakPassword) as error:
+        ended = accounts.set_password(db, name, password, _params(), actor=CLI_ACTOR)
+    except (accounts.AccountError, passwords.WeakPassword) as error:
         raise click.ClickException(error.message) from None
     click.echo(
         f"Mot de passe de « {name.strip()} » changé ; {ended} session(s) ouverte(s) fermée(s)."
@@ -109,8 +107,8 @@ def admin_list() -> None:
     """List admin accounts: creation, last login, open sessions, login delay (no hash)."""
     db = get_db()
     guard.purge_expired_sessions(db)  # "open sessions" must not count dead ones
-    accounts = auth_accounts.list_accounts(db)
-    if not accounts:
+    listed = accounts.list_accounts(db)
+    if not listed:
         click.echo(
             "Aucun administrateur. Créez le premier compte avec "
             "« flask --app app admin create NOM »."
@@ -118,7 +116,7 @@ def admin_list() -> None:
         return
     paris = formats.paris_datetime
     rows = [("Identifiant", "Créé le", "Dernière connexion", "Sessions", "État")]
-    for account in accounts:
+    for account in listed:
         if account.throttled_until:
             # To the second: the delays after failed logins are seconds long.
             until = account.throttled_until.astimezone(PARIS)
@@ -139,7 +137,7 @@ def admin_list() -> None:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
         click.echo("  ".join([*cells, row[-1]]))
-    click.echo(f"{len(accounts)} administrateur(s). Heures de Paris.")
+    click.echo(f"{len(listed)} administrateur(s). Heures de Paris.")
 
 
 @admin_group.command("delete")
@@ -148,13 +146,13 @@ def admin_list() -> None:
 def admin_delete(name: str, yes: bool) -> None:
     """Delete an admin account and end its sessions; the last admin cannot be deleted."""
     db = get_db()
-    admin = auth_accounts.find(db, name.strip())
+    admin = accounts.find(db, name.strip())
     try:
         if admin is None:
-            raise auth_accounts.AccountError(f"Aucun administrateur « {name.strip()} ».")
+            raise accounts.AccountError(f"Aucun administrateur « {name.strip()} ».")
         # Refused before asking: confirming something that cannot be done would mislead.
-        auth_accounts.ensure_not_last(db, admin)
-    except auth_accounts.AccountError as error:
+        accounts.ensure_not_last(db, admin)
+    except accounts.AccountError as error:
         raise click.ClickException(error.message) from None
     question = (
         f"Supprimer définitivement l'administrateur « {admin.username} » ? Ses sessions "
@@ -164,8 +162,8 @@ def admin_delete(name: str, yes: bool) -> None:
         click.echo("Suppression annulée : aucun compte n'a été supprimé.", err=True)
         raise click.exceptions.Exit(1)
     try:
-        ended = auth_accounts.delete(db, admin.username, actor=CLI_ACTOR)
-    except auth_accounts.AccountError as error:
+        ended = accounts.delete(db, admin.username, actor=CLI_ACTOR)
+    except accounts.AccountError as error:
         raise click.ClickException(error.message) from None
     click.echo(
         f"Administrateur « {admin.username} » supprimé ; {ended} session(s) ouverte(s) fermée(s)."

@@ -1,8 +1,7 @@
-"""The admin's settings: validation shared by the form and the CLI, the change journal, what a
-token allows in plain words, the expiry banner and the connection test.
+"""The admin's connection test: /privileges with the settings as typed, through the gateway,
+told in words (what the token allows, or what went wrong and what to do).
 
-Nothing here ever returns, logs or journals a token's value: only its last four characters,
-its expiry and its scopes.
+Nothing here ever returns, logs or journals a token's value.
 """
 
 from __future__ import annotations
@@ -14,6 +13,10 @@ from urllib.parse import urlsplit
 import sqlite_utils
 
 from portail.admin.token_state import features_for, scope_label
+from portail.apientreprise import errors
+from portail.apientreprise.catalogue import ROUTE_PRIVILEGES
+from portail.apientreprise.gateway import Gateway
+from portail.apientreprise.privileges import privileges_from
 from portail.core import settings_rules
 from portail.core.settings_rules import (
     HOST_CHANGE_MESSAGE,
@@ -94,10 +97,8 @@ def _settings_for_test(
     return typed_settings, None, is_saved
 
 
-def _make_client(typed_settings: settings_rules.Settings, policy):
-    from portail.apientreprise import gateway
-
-    return gateway.make_client(typed_settings, policy)
+def _make_client(gateway: Gateway, typed_settings: settings_rules.Settings, timeout):
+    return gateway.client_for(typed_settings, timeout=float(timeout) if timeout else None)
 
 
 def check_connection(
@@ -107,32 +108,35 @@ def check_connection(
     extra,
     *,
     actor: str,
-    policy=None,
+    gateway: Gateway,
+    timeout: float | None = None,
 ) -> ConnectionResult:
     """Call /privileges with the settings as typed (saved ones where left empty).
 
+    `timeout` (CONNECTION_TEST_TIMEOUT) may shorten the gateway's JSON timeout for the test.
     Only a test of the saved configuration is journaled: a refusal of a typed, unsaved
     token must not raise the "token refused" alert about the saved one. A test aimed at the
     saved host goes through the shared rate budget like any call, so a button pressed
     during a 429 pause cannot get the server's address banned.
     """
-    from portail.apientreprise import errors, gateway
-
-    policy = policy or gateway.LookupPolicy()
     typed_settings, refusal, is_saved = _settings_for_test(typed, current, extra)
     if refusal is not None:
         return refusal
     token = typed_settings.token
     try:
-        privileges = gateway.check_privileges(
+        privileges = gateway.call(
             db,
             typed_settings,
+            ROUTE_PRIVILEGES,
+            None,
             actor=actor,
-            policy=policy,
+            object_="test de connexion",
+            check=privileges_from,
+            client=_make_client(gateway, typed_settings, timeout),
             record=is_saved,
             budgeted=not host_changed(current.api_url, typed_settings.api_url),
-            client=_make_client(typed_settings, policy),
-        )
+            wait=False,  # an admin pressing a button gets "suspended" at once
+        ).checked
     except errors.BudgetSpent as error:
         return ConnectionResult(
             False,
@@ -172,8 +176,6 @@ def check_connection(
 
 
 def _describe_error(error, typed_settings: settings_rules.Settings) -> ConnectionResult:
-    from portail.apientreprise import errors
-
     host = urlsplit(typed_settings.api_url).hostname or typed_settings.api_url
     if isinstance(error, errors.TokenRefused):
         title, detail = {

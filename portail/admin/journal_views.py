@@ -12,29 +12,17 @@ from datetime import date
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from portail.apientreprise.catalogue import (
-    ROUTE_ASSOCIATION_OPEN_DATA,
-    ROUTE_ETABLISSEMENT,
-    ROUTE_ETABLISSEMENT_DIFFUSIBLE,
-    ROUTE_PRIVILEGES,
-)
+from portail.apientreprise.catalogue import ROUTE_LABELS
+from portail.apientreprise.errors import KIND_LABELS
 from portail.auth.guard import login_required
 from portail.core.siret import normalise
 from portail.storage import database, journal
 from portail.web.extensions import get_db
 
-bp = Blueprint("journal", __name__, url_prefix="/admin")
+bp = Blueprint("journal", __name__)
 
 
 PER_PAGE = 50
-
-
-ROUTE_LABELS = {
-    ROUTE_ETABLISSEMENT_DIFFUSIBLE: "Établissement, données publiques",
-    ROUTE_ETABLISSEMENT: "Établissement, données protégées",
-    ROUTE_ASSOCIATION_OPEN_DATA: "Association, données publiques",
-    ROUTE_PRIVILEGES: "Test de connexion",
-}
 
 
 SOURCE_LABELS = {
@@ -42,26 +30,6 @@ SOURCE_LABELS = {
     journal.SOURCE_CACHE: "Cache",
     journal.SOURCE_JOINED: "Recherche jointe",
     journal.SOURCE_REFUSED: "Non envoyé",
-}
-
-
-KIND_LABELS = {
-    "not_found": "non trouvé",
-    "not_public": "non diffusible",
-    "token_refused": "jeton refusé",
-    "scope_missing": "droits insuffisants",
-    "bad_parameter": "paramètre refusé",
-    "recipient_is_target": "SIREN de la collectivité",
-    "duplicate": "requête en double",
-    "rate_limited": "trop de requêtes",
-    "unavailable": "fournisseur indisponible",
-    "timeout": "délai dépassé",
-    "unreachable": "API injoignable",
-    "bad_answer": "réponse inexploitable",
-    "budget_spent": "budget du portail épuisé",
-    "client_share_spent": "trop de recherches d'un même poste",
-    "network_share_spent": "trop de recherches d'un même réseau",
-    "circuit_open": "appels suspendus après des pannes",
 }
 
 
@@ -184,7 +152,7 @@ def _csv_lines(db, flt: journal.JournalFilter):
 
 @bp.get("/journal")
 @login_required
-def journal_page():
+def index():
     """The journal, newest first; `?format=csv` exports every row matching the filters."""
     flt, errors = _parse_filter(request.args)
     if request.args.get("format") == "csv" and not errors:

@@ -1,5 +1,6 @@
-"""The admin's settings: validation shared by the form and the CLI, the change journal, what a
-token allows in plain words, the expiry banner and the connection test.
+"""What the admin is told about the token: its expiry and scopes in plain words, and the
+banner shown on every admin page when the prefill is off, the token expires soon or was
+refused.
 
 Nothing here ever returns, logs or journals a token's value: only its last four characters,
 its expiry and its scopes.
@@ -16,7 +17,7 @@ import sqlite_utils
 from portail.core import settings_rules
 from portail.core.formats import days_words, paris_date, paris_datetime
 from portail.core.tokens import NotAJwt, token_info
-from portail.storage import settings
+from portail.storage import journal, settings
 
 logger = logging.getLogger(__name__)
 
@@ -185,8 +186,6 @@ def banner(db: sqlite_utils.Database, current: settings_rules.Settings) -> Banne
             fix,
         )
     try:
-        from portail.storage import journal
-
         refused = journal.token_refused_since(
             db, settings.changed_at(db, "token") or "1970-01-01T00:00:00"
         )

@@ -1,30 +1,12 @@
-"""HTTP client for API Entreprise: routes, mandatory parameters, errors mapped to exceptions.
-
-This module knows nothing of Flask, the database, the cache or the quota: it makes one call,
-returns an `ApiAnswer` or raises one `ApiEntrepriseError` subclass per class of error. The
-lookup service (`portail.lookup`) decides when a call may leave.
-
-Rules kept here, because they hold for every caller:
-- the token travels only in the `Authorization` header, and never reaches an exception
-  text, a repr or a log line (every message is built from our own words plus the API's
-  status, code, title and `X-Request-ID`, then scrubbed of the token for good measure);
-- redirects are never followed (a 3xx is a bad answer: following it could send the token
-  to another host);
-- urllib3 never retries and never sleeps on `Retry-After`: the shared rate budget decides;
-- the body is streamed with a size cap and a total deadline, so a trickling or huge answer
-  cannot hold a request thread past the timeout.
-"""
+"""What an API Entreprise call gives back: the answer, and the rate-limit facts of its headers
+(`RateLimit-*`, `Retry-After`), clamped so that a nonsensical value cannot stop the portal."""
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-
-logger = logging.getLogger(__name__)
-
 
 MAX_RETRY_AFTER = 3600.0  # longest pause an answer may impose on every worker
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from portail.apientreprise.catalogue import ROUTE_ETABLISSEMENT_DIFFUSIBLE
 from portail.storage.database import immediate
 
 
@@ -100,3 +101,68 @@ def clear(db: sqlite_utils.Database) -> int:
     """Drop every entry (e.g. after the admin changes the API URL); returns how many."""
     with immediate(db):
         return db.execute("DELETE FROM lookup_cache").rowcount
+
+
+def store_answer(
+    db: sqlite_utils.Database,
+    base_url: str,
+    route: str,
+    target: str,
+    *,
+    body: dict | None,
+    kind: str | None,
+    status: int,
+    request_id: str | None,
+    ttl: float,
+    now: float | None = None,
+) -> None:
+    """Cache one answer (a body, or the kind of a normal refusal) for `ttl` seconds.
+
+    An établissement answered under another SIRET (a transfer) is cached for that SIRET
+    too: the applicant will likely look the successor up next ("Utiliser le SIRET").
+    """
+    successor = _successor_answer(route, target, body) if body is not None else None
+    if successor is not None:
+        successor_siret, successor_body = successor
+        put(
+            db,
+            cache_key(base_url, route, successor_siret),
+            route=route,
+            target=successor_siret,
+            status=status,
+            kind=None,
+            body=successor_body,
+            request_id=request_id,
+            ttl=ttl,
+            now=now,
+        )
+    put(
+        db,
+        cache_key(base_url, route, target),
+        route=route,
+        target=target,
+        status=status,
+        kind=kind,
+        body=body,
+        request_id=request_id,
+        ttl=ttl,
+        now=now,
+    )
+
+
+def _successor_answer(route: str, target: str, body: dict) -> tuple[str, dict] | None:
+    """For an établissement answered under another SIRET, that SIRET and the answer as a
+    direct lookup of it would get (without the redirect marker); else None."""
+    if route != ROUTE_ETABLISSEMENT_DIFFUSIBLE:
+        return None
+    data = body.get("data") if isinstance(body, dict) else None
+    answered = data.get("siret") if isinstance(data, dict) else None
+    if not (isinstance(answered, str) and answered.isdigit() and len(answered) == 14):
+        return None
+    if answered == target:
+        return None
+    meta = body.get("meta")
+    direct = dict(body)
+    if isinstance(meta, dict):
+        direct["meta"] = {k: v for k, v in meta.items() if k != "redirect_from_siret"}
+    return answered, direct

@@ -1,39 +1,112 @@
-"""HTTP client for API Entreprise: routes, mandatory parameters, errors mapped to exceptions.
+"""The catalogue of API Entreprise routes the portal calls: one place for each route's facts.
 
-This module knows nothing of Flask, the database, the cache or the quota: it makes one call,
-returns an `ApiAnswer` or raises one `ApiEntrepriseError` subclass per class of error. The
-lookup service (`portail.lookup`) decides when a call may leave.
-
-Rules kept here, because they hold for every caller:
-- the token travels only in the `Authorization` header, and never reaches an exception
-  text, a repr or a log line (every message is built from our own words plus the API's
-  status, code, title and `X-Request-ID`, then scrubbed of the token for good measure);
-- redirects are never followed (a 3xx is a bad answer: following it could send the token
-  to another host);
-- urllib3 never retries and never sleeps on `Retry-After`: the shared rate budget decides;
-- the body is streamed with a size cap and a total deadline, so a trickling or huge answer
-  cannot hold a request thread past the timeout.
+For every route: its path template (what the journal records, never the filled-in URL), the
+data provider behind it (one circuit breaker each), the scopes of the token that open it (any
+one suffices), whether its data is open (any applicant may see it) or protected (an agent's
+authenticated request only, never the public cache), whether it answers JSON or a document
+(the two have separate quotas upstream), and its label in the admin's journal.
 """
 
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass
 
-logger = logging.getLogger(__name__)
+# Data providers: each has its own circuit breaker.
+PROVIDER_INSEE = "insee"
+PROVIDER_DJEPVA = "djepva"
+PROVIDER_DGFIP = "dgfip"
+PROVIDER_URSSAF = "urssaf"
+PROVIDER_API = "api_entreprise"  # the API itself (/privileges)
 
-
-# Route templates: the journal records these, never the filled-in URL.
-ROUTE_ETABLISSEMENT_DIFFUSIBLE = "/v4/insee/sirene/etablissements/diffusibles/{siret}"
-
-
-ROUTE_ETABLISSEMENT = "/v4/insee/sirene/etablissements/{siret}"
-
-
-ROUTE_ASSOCIATION_OPEN_DATA = "/v4/djepva/api-association/associations/open_data/{siren_or_rna}"
-
-
-ROUTE_PRIVILEGES = "/privileges"
-
+# Budget buckets: API Entreprise counts JSON routes and document routes separately
+# (250 and 50 calls per minute per token).
+BUCKET_JSON = "json"
+BUCKET_DOCUMENTS = "documents"
 
 # The API refuses an `object` of 50 characters or more.
 OBJECT_MAX_LENGTH = 49
+
+
+@dataclass(frozen=True)
+class Route:
+    """What the portal knows of one API Entreprise route."""
+
+    path: str
+    provider: str
+    label: str
+    scopes: frozenset[str] = frozenset()
+    protected: bool = False
+    document: bool = False
+    # The route takes the mandatory recipient/context/object parameters (all but /privileges).
+    traced: bool = True
+
+    @property
+    def bucket(self) -> str:
+        """Which share of the upstream quota a call to this route spends."""
+        return BUCKET_DOCUMENTS if self.document else BUCKET_JSON
+
+
+# Route templates, as the journal records them.
+ROUTE_ETABLISSEMENT_DIFFUSIBLE = "/v4/insee/sirene/etablissements/diffusibles/{siret}"
+ROUTE_ETABLISSEMENT = "/v4/insee/sirene/etablissements/{siret}"
+ROUTE_ASSOCIATION_OPEN_DATA = "/v4/djepva/api-association/associations/open_data/{siren_or_rna}"
+ROUTE_ASSOCIATION = "/v4/djepva/api-association/associations/{siren_or_rna}"
+ROUTE_ATTESTATION_FISCALE = "/v4/dgfip/unites_legales/{siren}/attestation_fiscale"
+ROUTE_ATTESTATION_VIGILANCE = "/v4/urssaf/unites_legales/{siren}/attestation_vigilance"
+ROUTE_PRIVILEGES = "/privileges"
+
+ROUTES: dict[str, Route] = {
+    route.path: route
+    for route in (
+        Route(
+            ROUTE_ETABLISSEMENT_DIFFUSIBLE,
+            PROVIDER_INSEE,
+            "Établissement, données publiques",
+            frozenset({"open_data", "etablissements", "entreprises"}),
+        ),
+        Route(
+            ROUTE_ETABLISSEMENT,
+            PROVIDER_INSEE,
+            "Établissement, données protégées",
+            frozenset({"unites_legales_etablissements_insee", "etablissements", "entreprises"}),
+            protected=True,
+        ),
+        Route(
+            ROUTE_ASSOCIATION_OPEN_DATA,
+            PROVIDER_DJEPVA,
+            "Association, données publiques",
+            frozenset({"open_data", "associations"}),
+        ),
+        Route(
+            ROUTE_ASSOCIATION,
+            PROVIDER_DJEPVA,
+            "Association, données protégées",
+            frozenset({"associations_djepva", "associations_donnees_protegees"}),
+            protected=True,
+        ),
+        Route(
+            ROUTE_ATTESTATION_FISCALE,
+            PROVIDER_DGFIP,
+            "Attestation fiscale",
+            frozenset({"attestation_fiscale_dgfip", "attestations_fiscales"}),
+            protected=True,
+            document=True,
+        ),
+        Route(
+            ROUTE_ATTESTATION_VIGILANCE,
+            PROVIDER_URSSAF,
+            "Attestation de vigilance",
+            frozenset({"attestation_sociale_urssaf", "attestations_sociales"}),
+            protected=True,
+            document=True,
+        ),
+        Route(ROUTE_PRIVILEGES, PROVIDER_API, "Test de connexion", traced=False),
+    )
+}
+
+ROUTE_LABELS = {path: route.label for path, route in ROUTES.items()}
+
+
+def route(path: str) -> Route:
+    """The catalogue entry of a route template; KeyError for a route the portal never calls."""
+    return ROUTES[path]

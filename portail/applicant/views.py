@@ -25,13 +25,13 @@ from flask import (
 )
 
 from forms.deposit import DepositForm, PrefillForm, parse_amount
-from portail.apientreprise import sandbox
+from portail.applicant.prefill import lookup_public_tiers
 from portail.core import labels
 from portail.core.formats import siret_fr
 from portail.core.siret import InvalidSiret, normalise, validate_siret
 from portail.core.tiers import TIERS_FIELDS
 from portail.storage import deposits
-from portail.web.extensions import get_db, get_settings
+from portail.web.extensions import get_db, get_gateway, get_services, get_settings
 from portail.web.security import csrf
 
 bp = Blueprint("deposit", __name__)
@@ -111,8 +111,6 @@ def _lookup(
     of an earlier prefill, which still describes those fields). `fill_siret` is for the
     whole page: when the directory answers for another SIRET, the field takes that SIRET.
     """
-    from portail.apientreprise.gateway import lookup_public_tiers
-
     extra: dict = {
         "tiers": None,
         "prefilled": set(),
@@ -138,6 +136,7 @@ def _lookup(
 
     lookup_id = secrets.token_hex(4).upper()
     outcome = lookup_public_tiers(
+        get_gateway(),
         get_db(),
         conf,
         siret,
@@ -374,7 +373,7 @@ def demonstration():
     """The demonstration SIRETs of the built-in sandbox and what each one shows."""
     return render_template(
         "deposit/demonstration.html",
-        personas=sandbox.PERSONAS,
+        personas=get_services().personas,
         demo=get_settings().demo,
     )
 

@@ -1,1 +1,1 @@
-"""auth."""
+"""Admin authentication: login and logout, server-side sessions, `login_required`."""

@@ -1,20 +1,7 @@
-"""Admin authentication: login, logout, server-side sessions, `login_required` (htmx-aware).
+"""Who is logged in, and `login_required` (htmx-aware): the admin cookie, safe redirects.
 
 The admin cookie (`portail_admin`, path `/admin`) holds only a random session id; the
-session itself lives in SQLite (`portail.auth_sessions`). Flask's own signed cookie keeps
-only the CSRF token, never who is logged in.
-
-Cookie flags: HttpOnly and SameSite=Lax always. Secure always, except for a local
-demonstration, where the browser talks plain HTTP to 127.0.0.1 and a Secure cookie would be
-refused: the flag is left off only when the request came to a loopback host from a loopback
-address AND the portal is in demonstration mode (built-in sandbox) or under TESTING. Behind a
-TLS-terminating proxy the Host is the public name, so the flag stays on. `ADMIN_COOKIE_SECURE`
-(True/False) overrides the automatic choice.
-
-Configuration: `PASSWORD_SCRYPT_N` (default 2**17; tests lower it), `ADMIN_SESSION_IDLE_MINUTES`
-(30), `ADMIN_SESSION_MAX_HOURS` (12), `DEMO_ADMIN` (create `admin` on a fresh demonstration
-database; default True, False under TESTING so that every test app does not pay a full-cost
-hash: tests create their admins themselves).
+session lives in SQLite (storage.sessions).
 """
 
 from __future__ import annotations
@@ -35,7 +22,7 @@ from flask import (
 
 from portail.core import passwords
 from portail.core.netaddr import is_loopback_host
-from portail.storage import sessions
+from portail.storage import sessions, settings
 from portail.web.extensions import get_db
 
 COOKIE_NAME = "portail_admin"
@@ -75,14 +62,12 @@ def cookie_secure() -> bool:
         return True
     if current_app.testing:
         return False
-    from portail.storage import settings
-
     return not settings.load(get_db()).demo
 
 
 def safe_next(target: str | None) -> str:
     """A local path to go to after login; anything else (other host, scheme) gives /admin/."""
-    default = url_for("admin.dashboard")
+    default = url_for("admin.dashboard.index")
     if not target or len(target) > 2000:
         return default
     # Backslashes and control characters: browsers read "/\evil" as "//evil".
@@ -120,10 +105,10 @@ def _requested_page() -> str:
         try:
             current = urlsplit(request.headers.get("HX-Current-URL", ""))
         except ValueError:
-            return url_for("admin.dashboard")
+            return url_for("admin.dashboard.index")
         if current.netloc == request.host and current.path:
             return current.path + (f"?{current.query}" if current.query else "")
-        return url_for("admin.dashboard")
+        return url_for("admin.dashboard.index")
     if request.method != "GET":
         return request.path
     return request.full_path.rstrip("?")

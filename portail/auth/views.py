@@ -1,21 +1,5 @@
-"""Admin authentication: login, logout, server-side sessions, `login_required` (htmx-aware).
-
-The admin cookie (`portail_admin`, path `/admin`) holds only a random session id; the
-session itself lives in SQLite (`portail.auth_sessions`). Flask's own signed cookie keeps
-only the CSRF token, never who is logged in.
-
-Cookie flags: HttpOnly and SameSite=Lax always. Secure always, except for a local
-demonstration, where the browser talks plain HTTP to 127.0.0.1 and a Secure cookie would be
-refused: the flag is left off only when the request came to a loopback host from a loopback
-address AND the portal is in demonstration mode (built-in sandbox) or under TESTING. Behind a
-TLS-terminating proxy the Host is the public name, so the flag stays on. `ADMIN_COOKIE_SECURE`
-(True/False) overrides the automatic choice.
-
-Configuration: `PASSWORD_SCRYPT_N` (default 2**17; tests lower it), `ADMIN_SESSION_IDLE_MINUTES`
-(30), `ADMIN_SESSION_MAX_HOURS` (12), `DEMO_ADMIN` (create `admin` on a fresh demonstration
-database; default True, False under TESTING so that every test app does not pay a full-cost
-hash: tests create their admins themselves).
-"""
+"""Blueprint /admin/connexion and /admin/deconnexion: logging in (throttled) and out, and the
+demonstration's first admin account."""
 
 from __future__ import annotations
 
@@ -49,7 +33,7 @@ from portail.auth.guard import (
 )
 from portail.core import netaddr
 from portail.core.paris_time import PARIS
-from portail.storage import accounts, database, sessions, throttle
+from portail.storage import accounts, database, sessions, settings, throttle
 from portail.web.extensions import get_db
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
@@ -68,8 +52,6 @@ def _wait_words(until: datetime) -> str:
 
 
 def _render_login(form: LoginForm, next_url: str, status: int = 200, error: str | None = None):
-    from portail.storage import settings
-
     demo = settings.load(get_db()).demo
     response = current_app.make_response(
         (

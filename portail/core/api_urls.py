@@ -1,16 +1,12 @@
 """Base URLs of API Entreprise that the portal knows by name."""
 
 PRODUCTION_URL = "https://entreprise.api.gouv.fr"
-
-
 STAGING_URL = "https://staging.entreprise.api.gouv.fr"
 
-
-# The built-in sandbox answers in process (api_transport.SandboxTransport) for this URL.
+# The built-in sandbox answers in process for this URL (mounted on the app's HTTP session).
 # The .invalid TLD can never resolve (RFC 6761): were the adapter ever missing, no request
 # (and no token) could leave the machine.
 SANDBOX_URL = "https://bac-a-sable.api-entreprise.invalid"
-
 
 KNOWN_URLS = {
     PRODUCTION_URL: "Production (entreprise.api.gouv.fr)",

@@ -1,8 +1,7 @@
-"""What every page's layout needs to know: demonstration mode, the pinned htmx file."""
+"""How values are shown to people: euros, SIRET grouping, French dates, Paris times."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from decimal import Decimal
 
@@ -32,9 +31,6 @@ def date_fr(value: str | None) -> str:
     if len(value) >= 10 and value[4] == "-" and value[7] == "-":
         return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
     return value
-
-
-logger = logging.getLogger(__name__)
 
 
 def paris_date(moment: datetime | None) -> str:

@@ -1,21 +1,9 @@
-"""Login throttling per IP address and per account, with growing delays.
-
-After a few free failures, each further failure makes the next attempt wait twice as long,
-up to a ceiling. There is no permanent lock-out: anyone can type someone else's username, so
-a lock-out would let an attacker shut the real admin out for good. Throttling is a time
-before which attempts are refused at once (no password check, no sleeping request thread);
-the login page tells the admin when to try again. A success clears the counters; failures
-older than a day are forgotten.
-
-IPv6 clients are counted per /64, the block one subscriber usually holds. Behind a reverse
-proxy every request has the proxy's address: the per-IP counter then throttles everyone,
-which is why it allows more free failures than the per-account counter.
-"""
+"""Client addresses as throttle keys: IPv6 grouped per /64 (one subscriber) and per /48 (one
+allocation), IPv4 as is; and whether a host is the loopback."""
 
 from __future__ import annotations
 
 import ipaddress
-import logging
 from dataclasses import dataclass
 
 
@@ -30,9 +18,6 @@ def ip_key(remote_addr: str | None) -> str:
             return f"ip:{address.ipv4_mapped}"
         return f"ip:{ipaddress.ip_network(f'{address}/64', strict=False)}"
     return f"ip:{address}"
-
-
-logger = logging.getLogger(__name__)
 
 
 # How wide an IPv6 subscriber's allocation usually is: a /56 for a home line, a /48 for a

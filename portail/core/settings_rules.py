@@ -1,13 +1,8 @@
-"""Runtime settings an admin changes on /admin/parametres, stored in SQLite.
-
-This module is the only reader and writer of the `settings` table, so that encrypting the
-token at rest later changes one place. Validation of typed values lives in the admin form
-and the CLI; here values are stored as given.
-"""
+"""The admin settings and their rules, shared by the settings form and the CLI: the four
+DataPass settings and the switch (`Settings`), and the validation of every typed value."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -15,6 +10,7 @@ from urllib.parse import urlsplit
 from portail.core import settings_rules
 from portail.core.api_urls import KNOWN_URLS, PRODUCTION_URL, SANDBOX_URL
 from portail.core.formats import paris_date
+from portail.core.netaddr import is_loopback_host
 from portail.core.siret import InvalidSiret, validate_siret
 from portail.core.tokens import NotAJwt, TokenInfo, token_info
 
@@ -50,9 +46,6 @@ class Settings:
             f"token={'***' if self.token else ''!r}, context={self.context!r}, "
             f"api_url={self.api_url!r})"
         )
-
-
-logger = logging.getLogger(__name__)
 
 
 TOKEN_MAX_LENGTH = 8192
@@ -165,8 +158,6 @@ def allowed_urls(extra) -> dict[str, str]:
 
 def is_loopback_hostname(hostname: str | None) -> bool:
     """localhost, 127.0.0.0/8 or ::1."""
-    from portail.core.netaddr import is_loopback_host
-
     return bool(hostname) and is_loopback_host(
         f"[{hostname}]" if ":" in (hostname or "") else hostname
     )

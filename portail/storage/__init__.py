@@ -1,1 +1,1 @@
-"""storage."""
+"""SQLite through sqlite-utils, no Flask: connections, migrations, one module per table family."""

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from portail.storage import migrations
+
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -107,8 +109,6 @@ def immediate(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
 
 def _migration_modules() -> list[tuple[str, object]]:
     """Named migrations: modules portail/migrations/mNNNN_name.py, applied in name order."""
-    from portail.storage import migrations
-
     names = sorted(
         info.name
         for info in pkgutil.iter_modules(migrations.__path__)

@@ -1,20 +1,20 @@
-"""Runtime settings an admin changes on /admin/parametres, stored in SQLite.
+"""Runtime settings an admin changes on /admin/parametres, stored in SQLite, and the journal of
+their changes (who changed which setting, when; never a token's value).
 
 This module is the only reader and writer of the `settings` table, so that encrypting the
-token at rest later changes one place. Validation of typed values lives in the admin form
-and the CLI; here values are stored as given.
+token at rest changes one place.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import sqlite_utils
 
 from portail.core import log_scrub, settings_rules
-from portail.core.api_urls import SANDBOX_URL
 from portail.core.formats import paris_date
-from portail.core.settings_rules import DEFAULT_CONTEXT, Settings
+from portail.core.settings_rules import Settings
 from portail.core.tokens import NotAJwt, token_info
 from portail.storage import settings
 from portail.storage.database import immediate, utcnow
@@ -65,29 +65,16 @@ def save(db: sqlite_utils.Database, changes: dict[str, str | bool], actor: str) 
     return changed
 
 
-def seed_demonstration(db: sqlite_utils.Database) -> bool:
-    """On a fresh database, switch to demonstration mode on the built-in sandbox.
+def seed_demonstration(db: sqlite_utils.Database, demo: Callable[[], dict]) -> bool:
+    """On a fresh database, save the demonstration settings `demo()` gives (the built-in
+    sandbox, a fictitious token minted now: even a fictitious token is never a literal).
 
     Returns True when the settings were seeded now. A database that already has settings
     (an authority's real configuration) is never touched.
     """
-    from portail.apientreprise import sandbox
-    from portail.core.tokens import mint_token
-
     if db["settings"].count:
         return False
-    save(
-        db,
-        {
-            "enabled": True,
-            "api_url": SANDBOX_URL,
-            "recipient_siret": sandbox.DEMO_RECIPIENT_SIRET,
-            "context": DEFAULT_CONTEXT,
-            # Minted at first start, never committed: even a fictitious token is not a literal.
-            "token": mint_token(list(sandbox.DEMO_SCOPES)),
-        },
-        actor="démonstration",
-    )
+    save(db, demo(), actor="démonstration")
     return True
 
 

@@ -1,18 +1,47 @@
-"""Flask glue for the store: one kept connection per server thread, the init-db command."""
+"""Per-app services for the views: the database connection of each server thread, the
+settings read once per request, the API gateway, and the init-db command.
+
+The wiring (`app.create_app`) builds the `Services` once per app; views reach them through
+`get_db`, `get_settings`, `get_gateway` and `get_services`, never through module globals.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import click
 import sqlite_utils
 from flask import Flask, current_app, g
 
+from portail.apientreprise.gateway import Gateway
 from portail.core import settings_rules
 from portail.storage import database, settings
 
 _local = threading.local()
+EXTENSION = "portail"
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the wiring gives the app: the gateway, the settings a fresh database starts
+    with (the demonstration), and the demonstration's personas (from the sandbox's data)."""
+
+    gateway: Gateway
+    demo_settings: Callable[[], dict]
+    personas: Sequence = ()
+
+
+def get_services() -> Services:
+    """The current app's services."""
+    return current_app.extensions[EXTENSION]
+
+
+def get_gateway() -> Gateway:
+    """The current app's API Entreprise gateway (one per app: transports, calls in flight)."""
+    return current_app.extensions[EXTENSION].gateway
 
 
 def get_db() -> sqlite_utils.Database:
@@ -58,7 +87,7 @@ def prepare_database(app: Flask) -> bool:
     db = database.connect(app.config["DATABASE"])
     try:
         database.migrate(db)
-        return settings.seed_demonstration(db)
+        return settings.seed_demonstration(db, app.extensions[EXTENSION].demo_settings)
     finally:
         db.conn.close()
 
@@ -68,7 +97,7 @@ def init_db_command() -> None:
     """Create or migrate the database (idempotent)."""
     db = get_db()
     applied = database.migrate(db)
-    seeded = settings.seed_demonstration(db)
+    seeded = settings.seed_demonstration(db, get_services().demo_settings)
     click.echo(
         f"Base de données prête : {current_app.config['DATABASE']} "
         f"({len(applied)} migration(s) appliquée(s))."
@@ -77,7 +106,8 @@ def init_db_command() -> None:
         click.echo("Mode démonstration : bac à sable intégré, données fictives.")
 
 
-def init_app(app: Flask) -> None:
-    """Register the teardown and the CLI command."""
+def init_app(app: Flask, services: Services) -> None:
+    """Keep the app's services, register the teardown and the CLI command."""
+    app.extensions[EXTENSION] = services
     app.teardown_appcontext(release_db)
     app.cli.add_command(init_db_command)

@@ -15,6 +15,11 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, jsonify
 
+from portail.apientreprise import budget, circuit
+from portail.apientreprise.catalogue import PROVIDER_DJEPVA, PROVIDER_INSEE
+from portail.storage import journal, settings
+from portail.web.extensions import get_db
+
 bp = Blueprint("health", __name__)
 
 
@@ -28,11 +33,6 @@ def _iso(epoch: float | None) -> str | None:
 @bp.get("/healthz")
 def healthz():
     """JSON health report; 503 when the database cannot be read."""
-    from portail.apientreprise import budget, circuit
-    from portail.apientreprise.gateway import PROVIDER_DJEPVA, PROVIDER_INSEE
-    from portail.storage import journal, settings
-    from portail.web.extensions import get_db
-
     try:
         db = get_db()
         current = settings.load(db)

@@ -7,6 +7,7 @@ from flask import Flask
 from portail.core.formats import date_fr, euros, paris_datetime, siret_fr
 from portail.core.labels import FIELD_LABELS
 from portail.web import form_fields
+from portail.web.extensions import get_settings
 
 HTMX_FILE = "htmx-2.0.11.min.js"
 
@@ -16,8 +17,6 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def layout_context():
-        from portail.web.extensions import get_settings
-
         def demo_mode() -> bool:
             # Called by base.html only: pages that never render it pay nothing.
             return get_settings().demo

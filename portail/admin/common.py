@@ -1,0 +1,38 @@
+"""What the admin pages share: who is acting, the configured extra API URLs, labels."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from portail.auth.guard import current_session
+
+SETTING_LABELS = {
+    "enabled": "Assistance à la saisie des tiers avec SIRET : API Entreprise",
+    "recipient_siret": "SIRET de votre organisation",
+    "token": "Jeton d'accès",
+    "context": "Contexte d'appel",
+    "api_url": "URL de l'API Entreprise",
+}
+
+
+EVENT_LABELS = {
+    "login_succeeded": "Connexion réussie",
+    "login_failed": "Échec de connexion",
+    "login_throttled": "Tentative refusée (trop d'échecs)",
+    "logout": "Déconnexion",
+    "password_changed": "Mot de passe changé",
+    "admin_created": "Compte administrateur créé",
+    "admin_deleted": "Compte administrateur supprimé",
+    "deposit_viewed": "Consultation d'une demande",
+}
+
+
+def extra_urls():
+    """EXTRA_API_BASE_URLS as configured (the settings rules normalise it)."""
+    return current_app.config.get("EXTRA_API_BASE_URLS") or []
+
+
+def actor() -> str:
+    """The logged-in admin's name, for the journals."""
+    admin_session = current_session()
+    return admin_session.username if admin_session else "inconnu"

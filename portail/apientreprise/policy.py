@@ -1,0 +1,112 @@
+"""The gateway's tunables: cache lifetimes, the shared budgets, timeouts, the circuit breaker.
+
+Read once from the app's configuration (`PORTAIL_<KEY>` environment variables or
+`instance/config.py`) when the app is built; absent keys keep the defaults below.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from portail.apientreprise import circuit
+
+logger = logging.getLogger(__name__)
+
+# The API's limits are 250 calls per minute per token on JSON routes and 50 on document
+# routes: the portal's budgets always stay below.
+MAX_BUDGET_PER_MINUTE = 240
+MAX_DOCUMENT_BUDGET_PER_MINUTE = 45
+
+_warned_budgets: set[tuple[str, int]] = set()
+
+# app.config key -> GatewayPolicy field.
+CONFIG_KEYS = {
+    "LOOKUP_CACHE_SECONDS": "cache_seconds",
+    "LOOKUP_NEGATIVE_CACHE_SECONDS": "negative_cache_seconds",
+    "RATE_BUDGET_PER_MINUTE": "budget_per_minute",
+    "RATE_BUDGET_DOCUMENTS_PER_MINUTE": "document_budget_per_minute",
+    "RATE_BUDGET_MAX_WAIT_SECONDS": "budget_max_wait",
+    "RATE_BUDGET_PER_CLIENT_PER_MINUTE": "budget_per_client",
+    "API_TIMEOUT_SECONDS": "timeout",
+    "API_DOCUMENT_TIMEOUT_SECONDS": "document_timeout",
+    "CIRCUIT_FAILURE_THRESHOLD": "circuit_threshold",
+    "CIRCUIT_COOLDOWN_SECONDS": "circuit_cooldown",
+}
+
+
+def _capped(name: str, value: int, ceiling: int) -> int:
+    if value > ceiling:
+        if (name, value) not in _warned_budgets:  # once, not at every call
+            _warned_budgets.add((name, value))
+            logger.warning("%s=%s ramené à %s (limite de l'API)", name, value, ceiling)
+        return ceiling
+    return max(1, value)
+
+
+@dataclass(frozen=True)
+class GatewayPolicy:
+    """Tunables of the gateway (from app.config via `from_config`)."""
+
+    cache_seconds: float = 86400.0  # found établissements: Sirene refreshes daily
+    negative_cache_seconds: float = 600.0  # 404 / 451: briefly, a new company appears soon
+    budget_per_minute: int = 200
+    document_budget_per_minute: int = 40
+    budget_max_wait: float = 1.0  # longest a request thread sleeps waiting for budget
+    # Calls one client (IP address, IPv6 per /64) may take from the budget per minute; 0 for
+    # no share. 20 distinct, uncached SIRETs a minute is far more than a person types, even
+    # at a town hall desk where several applicants share one address.
+    budget_per_client: int = 20
+    timeout: float = 5.0  # JSON routes (API Entreprise's recommendation)
+    document_timeout: float = 12.0  # document routes
+    circuit_threshold: int = 5
+    circuit_cooldown: float = 30.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "budget_per_minute",
+            _capped("RATE_BUDGET_PER_MINUTE", self.budget_per_minute, MAX_BUDGET_PER_MINUTE),
+        )
+        object.__setattr__(
+            self,
+            "document_budget_per_minute",
+            _capped(
+                "RATE_BUDGET_DOCUMENTS_PER_MINUTE",
+                self.document_budget_per_minute,
+                MAX_DOCUMENT_BUDGET_PER_MINUTE,
+            ),
+        )
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> GatewayPolicy:
+        """Build from a Flask config (or any mapping); absent keys keep their defaults."""
+        values = {}
+        for key, name in CONFIG_KEYS.items():
+            if config.get(key) is None:
+                continue
+            kind = type(getattr(cls, name))
+            try:
+                values[name] = kind(config[key])
+            except (TypeError, ValueError):
+                logger.warning("%s=%r ignoré (valeur invalide)", key, config[key])
+        return cls(**values)
+
+    def per_minute(self, document: bool) -> int:
+        """The portal's budget for a route family."""
+        return self.document_budget_per_minute if document else self.budget_per_minute
+
+    @property
+    def circuit(self) -> circuit.CircuitPolicy:
+        """The circuit breaker's part of the policy."""
+        return circuit.CircuitPolicy(
+            threshold=self.circuit_threshold,
+            cooldown=self.circuit_cooldown,
+            probe_timeout=2 * self.timeout + self.budget_max_wait,
+        )
+
+    @property
+    def join_wait(self) -> float:
+        """Longest a joined call waits: two calls (établissement, association) and margin."""
+        return 2 * (self.timeout + self.budget_max_wait) + 1.0

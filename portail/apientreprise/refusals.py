@@ -1,0 +1,47 @@
+"""Which refusals to send a call were already noted this minute (in process).
+
+A refusal costs the refused client nothing upstream, so a script can be refused a thousand
+times a minute; the journal, kept 36 months, and the log must not grow with it. The first
+refusal per minute of each key is noted, the rest only counted into the next note. A key is
+(network or client, kind) for a share spent, (None, kind) for the portal-wide refusals
+(budget, open circuit). The keys are few (a client must spend its share before being refused
+for it), and at most MAX_KEYS are remembered, the oldest forgotten first. Several worker
+processes may each note one: still a handful a minute.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+
+class RefusalNotes:
+    """Per-key "noted this minute" memory, shared by the threads of one gateway."""
+
+    WINDOW = 60.0
+    MAX_KEYS = 10_000
+
+    def __init__(self) -> None:
+        self._noted: OrderedDict[tuple[str | None, str], tuple[float, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def should_note(self, key: tuple[str | None, str]) -> int | None:
+        """None when this refusal is only counted; else how many were skipped since the
+        last note (0 for the first)."""
+        now = time.monotonic()
+        with self._lock:
+            noted_at, skipped = self._noted.get(key, (None, 0))
+            if noted_at is not None and now - noted_at < self.WINDOW:
+                self._noted[key] = (noted_at, skipped + 1)
+                return None
+            self._noted[key] = (now, 0)
+            self._noted.move_to_end(key)
+            while len(self._noted) > self.MAX_KEYS:
+                self._noted.popitem(last=False)
+            return skipped
+
+    def clear(self) -> None:
+        """Forget every note."""
+        with self._lock:
+            self._noted.clear()
