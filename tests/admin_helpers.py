@@ -1,10 +1,7 @@
-"""Helpers for the admin tests: an app with a cheap password hash, AuthActions, and the
-`app` and logged-in `auth` fixtures shared by the admin test modules.
+"""Helpers for the admin and login tests: an app with a cheap password hash, AuthActions.
 
-conftest.py's `app` pays the production password cost; admin test modules register the
-cheap one instead by importing its fixture (pytest finds fixtures among a module's names):
-
-    from tests.admin_helpers import cheap_app  # noqa: F401  (registers the `app` fixture)
+The root conftest's `app` pays the production password cost; tests/admin/ and tests/auth/
+override it with the cheap one in their conftest.py.
 """
 
 from __future__ import annotations
@@ -12,8 +9,6 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
-
-import pytest
 
 from app import create_app
 from portail.core import passwords, settings_rules
@@ -129,15 +124,3 @@ def logged_in(app, client=None, username: str = USERNAME) -> AuthActions:
     response = actions.login(username)
     assert response.status_code == 303, response.status_code
     return actions
-
-
-@pytest.fixture(name="app")
-def cheap_app(tmp_path):
-    """The portal with a cheap password hash (CSRF stays on, as in production)."""
-    return make_app(tmp_path)
-
-
-@pytest.fixture(name="auth")
-def logged_in_auth(app, client):
-    """Alice, logged in with the `client` fixture."""
-    return logged_in(app, client)

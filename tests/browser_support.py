@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import waitress
+from playwright.sync_api import sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,7 +46,6 @@ def require_chromium() -> None:
 @contextmanager
 def live_server(app) -> Iterator[str]:
     """Serve the app with waitress on 127.0.0.1 (ephemeral port); yield its base URL."""
-    import waitress
 
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, name="waitress-test", daemon=True)
@@ -60,7 +61,6 @@ def live_server(app) -> Iterator[str]:
 def browser() -> Iterator[object]:
     """Launch Debian's Chromium through Playwright's sync API; yield the Browser."""
     require_chromium()
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

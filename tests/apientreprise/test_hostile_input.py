@@ -3,13 +3,14 @@
 import base64
 import html
 import json
+import logging
 import math
 
 import pytest
 
 from portail.apientreprise import answer, errors
 from portail.apientreprise.client import ApiEntrepriseClient
-from portail.core.tokens import NotAJwt, token_info
+from portail.core.tokens import NotAJwt, mint_token, token_info
 from tests.admin_helpers import AuthActions
 from tests.fault_double import Reply
 
@@ -61,9 +62,6 @@ def test_journal_far_dates_get_a_field_error(app, client, query):
 
 
 def test_token_echoed_with_json_escapes_never_reaches_errors_or_logs(caplog, double):
-    import logging
-
-    from portail.core.tokens import mint_token
 
     token = mint_token(["open_data"])
     escaped = token.replace(".", "\\u002e")

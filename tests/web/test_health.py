@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from datetime import UTC, datetime
 
@@ -49,8 +50,6 @@ def test_healthz_shows_last_success_and_an_open_circuit(client, db):
 
 
 def test_healthz_says_when_the_database_fails(app, client, monkeypatch):
-    import sqlite3
-
     def broken(_db):
         raise sqlite3.OperationalError("disk I/O error")
 

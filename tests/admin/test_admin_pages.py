@@ -8,10 +8,9 @@ import time
 from decimal import Decimal
 
 from portail.apientreprise import budget
+from portail.core.tokens import mint_token
 from portail.storage import deposits, settings
 from tests.admin_helpers import (
-    cheap_app,  # noqa: F401  (registers the `app` fixture)
-    logged_in_auth,  # noqa: F401  (registers the logged-in `auth` fixture)
     page_text,
 )
 from tests.api_helpers import journal_row
@@ -188,8 +187,6 @@ def test_guide_walks_through_the_habilitation(client):
 
 
 def test_guide_is_linked_from_settings_and_banner(auth, client, db):
-    from portail.core.tokens import mint_token
-
     settings.save(db, {"token": mint_token(["open_data"], expires_in=10 * 86400)}, actor="t")
     page = text(client.get("/admin/parametres"))
     banner = re.search(r'<section class="token-banner.*?</section>', page, re.S).group(0)

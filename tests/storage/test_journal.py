@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html as html_module
 import io
+from datetime import date
 
 import pytest
 
@@ -14,7 +15,7 @@ from portail.apientreprise.catalogue import (
     ROUTE_ETABLISSEMENT_DIFFUSIBLE,
 )
 from portail.storage import database as store
-from portail.storage import journal
+from portail.storage import journal, settings
 from tests.admin_helpers import AuthActions, make_app
 from tests.api_helpers import journal_row
 
@@ -95,8 +96,6 @@ def test_status_filter(database, status, expected):
 
 
 def test_date_filter_uses_paris_days(database):
-    from datetime import date
-
     journal_row(database, at="2026-03-01T23:30:00.000+00:00")  # 2 March, 00:30 in Paris
     journal_row(database, at="2026-03-01T12:00:00.000+00:00")
     march_2 = journal.JournalFilter(day_from=date(2026, 3, 2), day_to=date(2026, 3, 2))
@@ -190,8 +189,6 @@ def test_csv_export_has_the_filtered_rows_and_no_formula(admin):
 
 
 def test_the_token_never_reaches_the_journal_page(admin):
-    from portail.storage import settings
-
     client, db = admin
     token = settings.load(db).token
     journal_row(db)

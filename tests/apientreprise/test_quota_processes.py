@@ -6,7 +6,13 @@ from __future__ import annotations
 import multiprocessing
 import time
 
+from portail.apientreprise.gateway import Gateway
+from portail.apientreprise.policy import GatewayPolicy
+from portail.applicant.prefill import lookup_public_tiers
+from portail.core.settings_rules import Settings
+from portail.core.tokens import mint_token
 from portail.storage import database
+from portail.storage import database as worker_store
 from tests.fault_double import FaultDouble, Reply
 
 RECIPIENT = "21999001700010"
@@ -15,11 +21,6 @@ ETAB = "/v4/insee/sirene/etablissements/diffusibles/"
 
 def _worker(db_path, api_url, token, name, attempts, budget, duration, results):
     """One 'server process': lookups of distinct SIRETs as fast as it can."""
-    from portail.apientreprise.gateway import Gateway
-    from portail.apientreprise.policy import GatewayPolicy
-    from portail.applicant.prefill import lookup_public_tiers
-    from portail.core.settings_rules import Settings
-    from portail.storage import database as worker_store
 
     db = worker_store.connect(db_path)
     conf = Settings(True, RECIPIENT, token, "Aides publiques", api_url)
@@ -42,7 +43,6 @@ def _worker(db_path, api_url, token, name, attempts, budget, duration, results):
 def _run_two(tmp_path, api_url, *, attempts, budget, duration):
     db_path = str(tmp_path / "shared.sqlite3")
     database.migrate(database.connect(db_path))
-    from portail.core.tokens import mint_token
 
     token = mint_token(["open_data"])
     context = multiprocessing.get_context("spawn")

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from portail.auth.guard import password_params
 from portail.core import netaddr, passwords
-from portail.storage import sessions, throttle
+from portail.core.api_urls import PRODUCTION_URL
+from portail.storage import database, sessions, settings, throttle
 from tests.admin_helpers import (
     PASSWORD,
     USERNAME,
     AuthActions,
-    cheap_app,  # noqa: F401  (registers the `app` fixture)
     csrf_from,
     make_app,
 )
@@ -196,9 +198,6 @@ def test_cookie_is_secure_on_a_public_host(auth, client):
 
 
 def test_cookie_is_secure_outside_demonstration_even_on_loopback(tmp_path):
-    from portail.core.api_urls import PRODUCTION_URL
-    from portail.storage import database, settings
-
     app = make_app(tmp_path, TESTING=False)
     db = database.connect(app.config["DATABASE"])
     actions = AuthActions(app, app.test_client())
@@ -456,8 +455,6 @@ def test_a_successful_login_resets_the_counters(auth, clock, db):
 
 
 def test_password_hash_defaults_to_scrypt_n_2_17(tmp_path):
-    from portail.auth.guard import password_params
-
     app = make_app(tmp_path, PASSWORD_SCRYPT_N=None)
     params = password_params(app)
     assert (params.n, params.r, params.p) == (2**17, 8, 1)
@@ -495,6 +492,5 @@ def test_long_passphrases_with_accents_and_spaces_are_accepted():
     params = passwords.params_for(2**10)
     stored = passwords.hash_password(phrase, params)
     # The same phrase typed in decomposed form (another keyboard or system) still matches.
-    import unicodedata
 
     assert passwords.verify_password(unicodedata.normalize("NFD", phrase), stored)

@@ -7,7 +7,7 @@ import logging
 
 from portail.web import client_address
 from tests.api_helpers import portal_on
-from tests.test_client_share import HTMX, valid_siret
+from tests.apientreprise.test_client_share import HTMX, valid_siret
 
 PROXY = {"REMOTE_ADDR": "10.0.0.2"}
 

@@ -9,7 +9,7 @@ import html
 import pytest
 from stdnum import luhn
 
-from portail.apientreprise import budget
+from portail.apientreprise import budget, circuit
 from portail.apientreprise.policy import GatewayPolicy
 from portail.apientreprise.refusals import RefusalNotes
 from portail.core.netaddr import NETWORK_SHARE_FACTOR, ClientKeys, client_keys
@@ -39,9 +39,7 @@ def conf(double):
 
 
 def lookup(db, conf, number, client, policy=POLICY):
-    return api_lookup(
-        db, conf, valid_siret(number), object_="test", policy=policy, client=client
-    )
+    return api_lookup(db, conf, valid_siret(number), object_="test", policy=policy, client=client)
 
 
 # -- the budget itself ---------------------------------------------------------------------
@@ -186,8 +184,6 @@ def test_a_zero_share_turns_the_limit_off(database, conf, double):
 
 
 def test_a_refused_call_on_an_open_circuit_is_journaled(database, conf, double):
-    from portail.apientreprise import circuit
-
     policy = GatewayPolicy(circuit_threshold=1, circuit_cooldown=60, timeout=0.5)
     with store.immediate(database):
         circuit.record_failure(database, "insee", policy.circuit, error="panne simulée")

@@ -11,7 +11,6 @@ import pytest
 from portail.core.api_urls import SANDBOX_URL
 from tests.admin_helpers import (
     AuthActions,
-    cheap_app,  # noqa: F401  (registers the `app` fixture)
     csrf_from,
     logged_in,
 )

@@ -9,9 +9,13 @@ import time
 
 import pytest
 
+from portail.apientreprise import budget, cache, sandbox
+from portail.apientreprise.catalogue import ROUTE_ETABLISSEMENT_DIFFUSIBLE
+from portail.apientreprise.client import ApiEntrepriseClient
 from portail.apientreprise.errors import BudgetSpent, RateLimited
 from portail.apientreprise.gateway import Gateway
 from portail.apientreprise.policy import GatewayPolicy
+from portail.core.api_urls import SANDBOX_URL
 from portail.core.settings_rules import Settings
 from portail.core.tokens import mint_token
 from portail.storage import database as store
@@ -341,9 +345,6 @@ def test_journal_keeps_old_rows(database, conf, double):
 
 
 def test_a_409_waits_for_the_other_worker_s_answer(database, conf, double, tmp_path):
-    from portail.apientreprise import cache
-    from portail.apientreprise.catalogue import ROUTE_ETABLISSEMENT_DIFFUSIBLE
-
     double.queue(Reply(409, error_body("00015", "Conflit")))
     key = cache.cache_key(conf.api_url, ROUTE_ETABLISSEMENT_DIFFUSIBLE, SIRET)
 
@@ -385,9 +386,6 @@ def replace_cache_off():
 
 
 def test_demo_settings_answer_from_the_in_process_sandbox(database):
-    from portail.apientreprise import sandbox
-    from portail.core.api_urls import SANDBOX_URL
-
     demo = Settings(
         True, sandbox.DEMO_RECIPIENT_SIRET, mint_token(list(sandbox.DEMO_SCOPES)), "c", SANDBOX_URL
     )
@@ -413,8 +411,6 @@ def test_check_privileges_goes_through_the_budget_and_the_journal(database, conf
 def test_a_connection_test_429_without_retry_after_still_blocks_every_worker(
     database, conf, double
 ):
-    from portail.apientreprise import budget
-
     double.queue(Reply(429, b""))  # no Retry-After: the block lasts a default minute
     with pytest.raises(RateLimited):
         check_privileges(database, conf, actor="alice", policy=POLICY)
@@ -423,13 +419,9 @@ def test_a_connection_test_429_without_retry_after_still_blocks_every_worker(
 
 
 def test_a_connection_test_aimed_at_another_host_leaves_our_budget_alone(database, conf, double):
-    from portail.apientreprise import budget
-
     double.queue(Reply(429, b"", headers={"Retry-After": "30"}))
     with pytest.raises(RateLimited):
-        check_privileges(
-            database, conf, actor="alice", policy=POLICY, budgeted=False, record=False
-        )
+        check_privileges(database, conf, actor="alice", policy=POLICY, budgeted=False, record=False)
     assert budget.snapshot(database) == {
         "used_last_minute": 0,
         "blocked_until": None,
@@ -447,8 +439,6 @@ def test_the_authority_s_own_siren_costs_no_call(database, conf, double):
 
 
 def test_an_unexpected_client_failure_is_still_journaled(database, conf, double, monkeypatch):
-    from portail.apientreprise.client import ApiEntrepriseClient
-
     def broken(self, route, target, *, object_):
         raise KeyError("surprise")
 

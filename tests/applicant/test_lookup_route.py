@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.api_helpers import portal_on, valid_siret
-from tests.fault_double import Reply, error_body
+from tests.fault_double import Reply, error_body, refused_url
 
 HTMX = {"HX-Request": "true", "HX-Target": "tiers-block"}
 
@@ -47,8 +47,6 @@ def test_route_answers_every_fault_with_its_message(portal, double, reply, words
 
 
 def test_route_survives_a_refused_connection(tmp_path):
-    from tests.fault_double import refused_url
-
     app = portal_on(tmp_path, refused_url())
     response = app.test_client().get(f"/demande/tiers?siret={valid_siret(2)}", headers=HTMX)
     assert response.status_code == 200

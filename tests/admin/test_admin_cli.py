@@ -14,7 +14,6 @@ from portail.storage import accounts, database, settings, throttle
 from tests.admin_helpers import (
     PASSWORD,
     AuthActions,
-    cheap_app,  # noqa: F401  (registers the `app` fixture)
     logged_in,
     make_app,
 )

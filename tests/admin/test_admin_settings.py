@@ -12,16 +12,14 @@ from contextlib import contextmanager
 import pytest
 
 from portail.admin import connection_test
-from portail.apientreprise import errors, sandbox
+from portail.apientreprise import budget, errors, sandbox
 from portail.core import settings_rules
 from portail.core.api_urls import PRODUCTION_URL, SANDBOX_URL, STAGING_URL
 from portail.core.tokens import mint_token
 from portail.storage import database
 from tests.admin_helpers import (
-    cheap_app,  # noqa: F401  (registers the `app` fixture)
     csrf_from,
     logged_in,
-    logged_in_auth,  # noqa: F401  (registers the logged-in `auth` fixture)
     make_app,
 )
 from tests.admin_helpers import page_text as text
@@ -557,8 +555,6 @@ def test_connection_test_with_saved_settings_is_journaled(auth, client, db):
 
 
 def test_connection_test_respects_a_rate_limit_pause(tmp_path):
-    from portail.apientreprise import budget
-
     with (
         sandbox.LoopbackSandbox() as double,
         loopback_app(tmp_path, double.url) as (
