@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import uuid
+from datetime import datetime
 from urllib.parse import urlencode
 
 import pytest
+import requests
 import urllib3
+from stdnum import luhn
 
 from portail.apientreprise import sandbox
-from portail.apientreprise.transport import SandboxTransport
+from portail.apientreprise.transport import HttpTransport
 from portail.core.api_urls import SANDBOX_URL
 from portail.core.siret import validate_siret
 from portail.core.tokens import mint_token
@@ -41,19 +46,24 @@ ROUTES = [
 ]
 
 
+# The Sandbox the current test talks to (see the `box` fixture).
+_CURRENT: dict[str, sandbox.Sandbox] = {}
+
+
 @pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    """Every test starts with untouched per-token counters."""
-    sandbox.reset_rate_limits()
-    yield
-    sandbox.reset_rate_limits()
+def box(monkeypatch):
+    """Every test talks to a Sandbox of its own, so with untouched per-token counters."""
+    instance = sandbox.Sandbox()
+    monkeypatch.setitem(_CURRENT, "box", instance)
+    return instance
 
 
-def call(path, query=None, token=None, headers=None):
-    """One request to the sandbox with the demo token (or the given one)."""
+def call(path, query=None, token=None, headers=None, box=None):
+    """One request to the sandbox (the test's, or box) with the demo token (or the given one)."""
     if headers is None:
         headers = {"Authorization": f"Bearer {token or sandbox.mint_demo_token()}"}
-    return sandbox.handle("GET", path, QUERY if query is None else query, headers)
+    box = box or _CURRENT["box"]
+    return box.handle("GET", path, QUERY if query is None else query, headers)
 
 
 def errors_of(answer):
@@ -200,8 +210,6 @@ def test_redirected_siret_answers_the_new_one():
 
 
 def test_la_poste_siret_is_accepted_although_not_luhn_valid():
-    from stdnum import luhn
-
     assert not luhn.is_valid("35600000040011")
     assert call(OPEN_DATA.format("35600000040011")).status == 200
 
@@ -332,11 +340,11 @@ def test_malformed_identifiers_are_unprocessable():
 # --- headers and rate limit -------------------------------------------------------------------
 
 
-def test_200_answers_carry_request_id_and_rate_limit_headers(monkeypatch):
-    monkeypatch.setattr(sandbox, "clock", lambda: 1_800_000_030.5)
+def test_200_answers_carry_request_id_and_rate_limit_headers():
+    box = sandbox.Sandbox(clock=lambda: 1_800_000_030.5)
     token = sandbox.mint_demo_token()
-    first = call(OPEN_DATA.format(HEAD_OFFICE), token=token)
-    second = call(OPEN_DATA.format(HEAD_OFFICE), token=token)
+    first = call(OPEN_DATA.format(HEAD_OFFICE), token=token, box=box)
+    second = call(OPEN_DATA.format(HEAD_OFFICE), token=token, box=box)
     assert first.headers["Content-Type"] == "application/json; charset=utf-8"
     assert uuid.UUID(first.headers["X-Request-ID"]).version == 4
     assert first.headers["X-Request-ID"] != second.headers["X-Request-ID"]
@@ -346,40 +354,68 @@ def test_200_answers_carry_request_id_and_rate_limit_headers(monkeypatch):
     assert first.headers["RateLimit-Reset"] == "1800000060"  # end of the minute window
 
 
-def test_rate_limit_answers_429_after_250_calls_per_token_and_minute(monkeypatch):
+def test_rate_limit_answers_429_after_250_calls_per_token_and_minute():
     now = [1_800_000_005.0]
-    monkeypatch.setattr(sandbox, "clock", lambda: now[0])
+    box = sandbox.Sandbox(clock=lambda: now[0])
     token = sandbox.mint_demo_token()
     headers = {"Authorization": f"Bearer {token}"}
     for _ in range(250):
-        assert sandbox.handle("GET", "/privileges", {}, headers).status == 200
-    limited = call(OPEN_DATA.format(HEAD_OFFICE), token=token)
+        assert box.handle("GET", "/privileges", {}, headers).status == 200
+    limited = call(OPEN_DATA.format(HEAD_OFFICE), token=token, box=box)
     assert limited.status == 429
     assert codes_of(limited) == ["00429"]
     assert limited.headers["Retry-After"] == "55"
     assert limited.headers["RateLimit-Remaining"] == "0"
     # Another token has its own budget.
-    assert call(OPEN_DATA.format(HEAD_OFFICE)).status == 200
+    assert call(OPEN_DATA.format(HEAD_OFFICE), box=box).status == 200
     # The next minute starts afresh.
     now[0] = 1_800_000_061.0
-    assert call(OPEN_DATA.format(HEAD_OFFICE), token=token).status == 200
+    assert call(OPEN_DATA.format(HEAD_OFFICE), token=token, box=box).status == 200
 
 
-def test_unknown_route_and_method():
+def test_rate_limits_belong_to_one_sandbox_and_reset_on_demand():
+    now = [1_800_000_005.0]
+    exhausted = sandbox.Sandbox(clock=lambda: now[0])
+    other = sandbox.Sandbox(clock=lambda: now[0])
+    headers = {"Authorization": f"Bearer {sandbox.mint_demo_token()}"}
+    for _ in range(sandbox.RATE_LIMIT):
+        exhausted.handle("GET", "/privileges", {}, headers)
+    assert exhausted.handle("GET", "/privileges", {}, headers).status == 429
+    # Another app's sandbox (another instance) counts on its own.
+    assert other.handle("GET", "/privileges", {}, headers).status == 200
+    exhausted.reset_rate_limits()
+    answer = exhausted.handle("GET", "/privileges", {}, headers)
+    assert answer.status == 200
+    assert answer.headers["RateLimit-Remaining"] == str(sandbox.RATE_LIMIT - 1)
+
+
+def test_attestation_dates_count_from_the_sandbox_clock():
+    noon = datetime(2027, 3, 15, 12, 0).timestamp()  # local time, like date.today()
+    box = sandbox.Sandbox(clock=lambda: noon)
+    fiscale = json.loads(call(FISCALE.format("999123409"), box=box).body)["data"]
+    assert fiscale["date_delivrance_attestation"] == "2027-03-15"
+    assert fiscale["date_periode_analysee"] == "2027-02-28"
+    vigilance = json.loads(call(VIGILANCE.format("999123409"), box=box).body)["data"]
+    assert vigilance["date_debut_validite"] == "2027-03-15"
+    assert vigilance["date_fin_validite"] == "2027-09-13"  # 182 days later
+    assert vigilance["code_securite"] == "SBX999123409"
+
+
+def test_unknown_route_and_method(box):
     assert call("/v4/insee/sirene/inconnu").status == 404
-    post = sandbox.handle("POST", "/privileges", {}, {})
+    post = box.handle("POST", "/privileges", {}, {})
     assert post.status == 405
 
 
 # --- in-process transport ---------------------------------------------------------------------
 
-TRANSPORT = SandboxTransport()
 
-
-def in_process(path, timeout=5.0, token=None):
-    """A GET answered by the sandbox in process, as the API client sends it."""
+def in_process(path, timeout=5.0, token=None, box=None):
+    """A GET answered by a Sandbox in process, through the transport the wiring builds."""
     headers = {"Authorization": f"Bearer {token or sandbox.mint_demo_token()}"}
-    return TRANSPORT.get(SANDBOX_URL, f"{path}?{urlencode(QUERY)}", headers, timeout)
+    transport = HttpTransport(sandbox_handler=(box or _CURRENT["box"]).handle)
+    response = transport.get(SANDBOX_URL, f"{path}?{urlencode(QUERY)}", headers, timeout)
+    return response.raw
 
 
 def test_in_process_transport_returns_a_real_urllib3_response():
@@ -406,15 +442,15 @@ def test_in_process_transport_passes_errors_through():
 
 def test_in_process_transport_times_out_on_the_slow_persona_without_waiting_8_seconds():
     started = time.monotonic()
-    with pytest.raises(urllib3.exceptions.ReadTimeoutError):
+    with pytest.raises(requests.exceptions.ReadTimeout):
         in_process(OPEN_DATA.format(SLOW), timeout=0.2)
     assert time.monotonic() - started < 2
 
 
-def test_in_process_transport_waits_a_delay_shorter_than_the_timeout(monkeypatch):
-    monkeypatch.setattr(sandbox, "SLOW_DELAY", 0.2)
+def test_in_process_transport_waits_a_delay_shorter_than_the_timeout():
+    box = sandbox.Sandbox(slow_delay=0.2)
     started = time.monotonic()
-    response = in_process(OPEN_DATA.format(SLOW), timeout=2)
+    response = in_process(OPEN_DATA.format(SLOW), timeout=2, box=box)
     assert response.status == 200
     assert time.monotonic() - started >= 0.2
 
@@ -466,3 +502,34 @@ def test_loopback_sandbox_does_not_block_on_a_slow_answer():
         fast = http.request("GET", f"{server.url}/privileges", headers=headers, timeout=2)
         assert fast.status == 200
     assert time.monotonic() - started < 3
+
+
+def test_loopback_sandbox_serves_the_sandbox_it_is_given():
+    box = sandbox.Sandbox(slow_delay=0.0)
+    headers = {"Authorization": f"Bearer {sandbox.mint_demo_token()}"}
+    with sandbox.LoopbackSandbox(sandbox=box) as server, urllib3.PoolManager() as http:
+        fast = http.request(
+            "GET",
+            f"{server.url}{OPEN_DATA.format(SLOW)}?{urlencode(QUERY)}",
+            headers=headers,
+            timeout=2,
+        )
+        assert fast.status == 200
+    # The requests went through box: its limiter counted them.
+    assert box.handle("GET", "/privileges", {}, headers).headers["RateLimit-Remaining"] == "248"
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+def test_module_entry_point_describes_the_loopback_sandbox():
+    done = subprocess.run(
+        [sys.executable, "-m", "portail.apientreprise.sandbox", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "python -m portail.apientreprise.sandbox" in done.stdout
+    assert "--port" in done.stdout
