@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 
-import pytest
 from stdnum import luhn
 
 from portail.apientreprise import budget, circuit
@@ -16,7 +15,7 @@ from portail.core.netaddr import NETWORK_SHARE_FACTOR, ClientKeys, client_keys
 from portail.storage import database as store
 from portail.storage import journal
 from tests.api_helpers import lookup as api_lookup
-from tests.api_helpers import portal_on, settings_on
+from tests.api_helpers import portal_on
 
 ETAB = "/v4/insee/sirene/etablissements/diffusibles/"
 HTMX = {"HX-Request": "true", "HX-Target": "tiers-block"}
@@ -31,11 +30,6 @@ def valid_siret(number: int) -> str:
     siren += luhn.calc_check_digit(siren)
     body = siren + "0001"
     return body + luhn.calc_check_digit(body)
-
-
-@pytest.fixture
-def conf(double):
-    return settings_on(double.url)
 
 
 def lookup(db, conf, number, client, policy=POLICY):

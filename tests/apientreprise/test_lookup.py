@@ -19,7 +19,7 @@ from portail.core.api_urls import SANDBOX_URL
 from portail.core.settings_rules import Settings
 from portail.core.tokens import mint_token
 from portail.storage import database as store
-from tests.api_helpers import check_privileges, journal_row, lookup, settings_on
+from tests.api_helpers import check_privileges, journal_row, lookup
 from tests.fault_double import (
     FaultDouble,
     Reply,
@@ -35,12 +35,6 @@ ASSO = "/v4/djepva/api-association/associations/open_data/"
 POLICY = GatewayPolicy(timeout=0.5, budget_max_wait=0.2, circuit_threshold=3, circuit_cooldown=0.5)
 UNAVAILABLE = "temporairement indisponible"
 HAND = "les champs vous-même"
-
-
-@pytest.fixture
-def conf(double):
-    """Settings pointing at the double, with a fresh fictitious token."""
-    return settings_on(double.url)
 
 
 def run(db, conf, siret=SIRET, policy=POLICY, **kwargs):

@@ -38,14 +38,6 @@ def input_value(page: str, name: str) -> str:
     return match.group(1) if match else ""
 
 
-@pytest.fixture
-def loopback(app, db):
-    """Point the portal at the sandbox served over real HTTP, to count upstream calls."""
-    with sandbox.LoopbackSandbox() as server:
-        settings.save(db, {"api_url": server.url}, actor="test")
-        yield server
-
-
 def lookups(server, siret=None):
     return [
         seen

@@ -9,8 +9,7 @@ import re
 
 import pytest
 
-from portail.apientreprise import sandbox
-from portail.storage import deposits, settings
+from portail.storage import deposits
 
 HX = {"HX-Request": "true", "HX-Target": "tiers-block", "HX-Trigger": "f-siret"}
 HEAD_OFFICE = "99912340900016"
@@ -69,14 +68,6 @@ def applicant(**overrides) -> dict[str, str]:
     }
     values.update(overrides)
     return values
-
-
-@pytest.fixture
-def loopback(app, db):
-    """The sandbox over real HTTP, so a test can count the calls the API receives."""
-    with sandbox.LoopbackSandbox() as server:
-        settings.save(db, {"api_url": server.url}, actor="test")
-        yield server
 
 
 def lookups(server) -> list:

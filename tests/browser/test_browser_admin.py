@@ -11,7 +11,7 @@ from portail.apientreprise import sandbox
 from portail.core.tokens import mint_token
 from tests.admin_helpers import PASSWORD, USERNAME, AuthActions, make_app
 from tests.admin_helpers import saved_settings as saved
-from tests.browser_support import browser, live_server
+from tests.browser_support import live_server
 
 pytestmark = pytest.mark.browser
 
@@ -33,13 +33,6 @@ def portal(tmp_path, double):
     AuthActions(app, app.test_client()).create_admin()
     with live_server(app) as base_url:
         yield app, base_url
-
-
-@pytest.fixture
-def chromium():
-    """Debian's Chromium."""
-    with browser() as launched:
-        yield launched
 
 
 def log_in(page, base_url, path="/admin/parametres"):

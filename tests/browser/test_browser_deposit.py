@@ -36,12 +36,6 @@ def base_url(app):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with browser_support.browser() as chromium:
-        yield chromium
-
-
 def establishment_calls(server, siret):
     return [seen for seen in server.requests_seen if seen[1].endswith(f"/diffusibles/{siret}")]
 
@@ -57,8 +51,8 @@ def fill_applicant(page):
     page.check("#f-consentement")
 
 
-def test_typing_key_by_key_fills_the_form_with_one_upstream_call(browser, base_url, upstream):
-    page = browser.new_page()
+def test_typing_key_by_key_fills_the_form_with_one_upstream_call(chromium, base_url, upstream):
+    page = chromium.new_page()
     page.goto(f"{base_url}/demande")
     siret_input = page.locator("#f-siret")
     siret_input.click()
@@ -75,8 +69,8 @@ def test_typing_key_by_key_fills_the_form_with_one_upstream_call(browser, base_u
     assert len(establishment_calls(upstream, HEAD_OFFICE)) == 1
 
 
-def test_paste_spaced_siret_edit_a_field_and_file(browser, base_url, upstream):
-    page = browser.new_page()
+def test_paste_spaced_siret_edit_a_field_and_file(chromium, base_url, upstream):
+    page = chromium.new_page()
     page.goto(f"{base_url}/demande")
     page.focus("#f-siret")
     page.keyboard.insert_text("899\u00a0678\u00a0957\u00a000015")  # like a paste from a PDF
@@ -94,16 +88,16 @@ def test_paste_spaced_siret_edit_a_field_and_file(browser, base_url, upstream):
     assert len(establishment_calls(upstream, ASSOCIATION)) == 1
 
 
-def test_invalid_siret_shows_why_without_calling_the_api(browser, base_url, upstream):
-    page = browser.new_page()
+def test_invalid_siret_shows_why_without_calling_the_api(chromium, base_url, upstream):
+    page = chromium.new_page()
     page.goto(f"{base_url}/demande")
     page.fill("#f-siret", "999 123 409 00017")
     expect(page.locator("#siret-status")).to_contain_text("clé de contrôle")
     assert upstream.requests_seen == []
 
 
-def test_without_javascript_prefill_button_and_filing_work(browser, base_url, upstream):
-    context = browser.new_context(java_script_enabled=False)
+def test_without_javascript_prefill_button_and_filing_work(chromium, base_url, upstream):
+    context = chromium.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{base_url}/demande")
     page.fill("#f-intitule_projet", "Saisi avant le pré-remplissage")
@@ -133,8 +127,8 @@ def test_without_javascript_prefill_button_and_filing_work(browser, base_url, up
 
 
 @pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "htmx"])
-def test_enter_in_a_text_field_files_the_deposit(browser, base_url, upstream, javascript):
-    context = browser.new_context(java_script_enabled=javascript)
+def test_enter_in_a_text_field_files_the_deposit(chromium, base_url, upstream, javascript):
+    context = chromium.new_context(java_script_enabled=javascript)
     page = context.new_page()
     page.goto(f"{base_url}/demande")
     page.fill("#f-siret", "999 123 409 00016")
@@ -158,8 +152,8 @@ REDIRECTED = "99989017100013"
 SUCCESSOR = "99989017100021"
 
 
-def test_htmx_use_the_answered_siret_button(browser, base_url, upstream):
-    page = browser.new_page()
+def test_htmx_use_the_answered_siret_button(chromium, base_url, upstream):
+    page = chromium.new_page()
     page.goto(f"{base_url}/demande")
     page.fill("#f-siret", "999 890 171 00013")  # a joinery that moved
     button = page.get_by_role("button", name="Utiliser le SIRET 999 890 171 00021")
@@ -187,8 +181,8 @@ def test_htmx_use_the_answered_siret_button(browser, base_url, upstream):
     assert "SIRET indiqué par le répertoire Sirene" not in receipt
 
 
-def test_filing_the_old_siret_shows_the_answered_one_on_the_receipt(browser, base_url, upstream):
-    page = browser.new_page()
+def test_filing_the_old_siret_shows_the_answered_one_on_the_receipt(chromium, base_url, upstream):
+    page = chromium.new_page()
     page.goto(f"{base_url}/demande")
     page.fill("#f-siret", "999 890 171 00013")
     expect(page.locator("#f-commune")).to_have_value("ANGERS")
@@ -199,8 +193,8 @@ def test_filing_the_old_siret_shows_the_answered_one_on_the_receipt(browser, bas
     assert "999 890 171 00013" in page.inner_text("main")
 
 
-def test_without_javascript_a_redirected_siret_lands_in_the_field(browser, base_url, upstream):
-    context = browser.new_context(java_script_enabled=False)
+def test_without_javascript_a_redirected_siret_lands_in_the_field(chromium, base_url, upstream):
+    context = chromium.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{base_url}/demande")
     page.fill("#f-siret", "999 890 171 00013")
@@ -212,8 +206,8 @@ def test_without_javascript_a_redirected_siret_lands_in_the_field(browser, base_
     context.close()
 
 
-def test_without_javascript_enter_after_the_siret_prefills(browser, base_url, upstream):
-    context = browser.new_context(java_script_enabled=False)
+def test_without_javascript_enter_after_the_siret_prefills(chromium, base_url, upstream):
+    context = chromium.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{base_url}/demande")
     page.fill("#f-siret", "999 123 409 00016")
