@@ -25,7 +25,7 @@ from portail.apientreprise.sandbox import data
 from portail.core.tokens import mint_token
 
 DEFAULT_SPEC_PATH = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "api-entreprise" / "openapi.yaml"
+    Path(__file__).resolve().parents[2].parent / "shared" / "api-entreprise" / "openapi.yaml"
 )
 SPEC_ENV = "PORTAIL_OPENAPI_FILE"
 
