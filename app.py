@@ -23,6 +23,7 @@ from portail.core import log_scrub
 from portail.core.api_urls import SANDBOX_URL
 from portail.core.settings_rules import DEFAULT_CONTEXT
 from portail.core.tokens import mint_token
+from portail.instruction import blueprint as instruction_blueprint
 from portail.web import client_address, extensions, health, layout, security
 
 # Threads of the waitress server (`python -m portail.serve --threads`): the HTTP pool to
@@ -75,6 +76,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(health.bp)
     admin_blueprint.init_app(app)
+    instruction_blueprint.init_app(app)
 
     seeded = extensions.prepare_database(app)
     auth_views.init_app(app, demo_seeded=seeded)
