@@ -41,10 +41,9 @@ from portail.apientreprise.errors import (
     NetworkShareSpent,
     NotFound,
     NotPublic,
-    ProviderUnavailable,
     RateLimited,
+    ServiceFailure,
     Timeout,
-    TransportError,
 )
 from portail.apientreprise.policy import GatewayPolicy
 from portail.apientreprise.refusals import RefusalNotes
@@ -289,7 +288,7 @@ class Gateway:
                             db, now + (error.retry_after or 60.0), bucket=route.bucket
                         )
                 if call.guarded_by_circuit:
-                    if isinstance(error, (ProviderUnavailable, TransportError, BadAnswer)):
+                    if isinstance(error, ServiceFailure):
                         circuit.record_failure(
                             db, route.provider, policy.circuit, error=error._summary()
                         )
