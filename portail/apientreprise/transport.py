@@ -1,148 +1,189 @@
-"""How the API client reaches API Entreprise: real HTTP through urllib3, or the built-in
-sandbox answering in process. Both hand back a urllib3 response whose body is read later,
-under the client's size cap and deadline.
+"""How the API client reaches API Entreprise: one `requests.Session`, its answers streamed.
 
-Real HTTP goes straight to urllib3 rather than through requests: the client needs none of
-requests' conveniences (cookies, redirects, hooks, auth helpers), and they cost 0.3 ms a
-call on the applicant's lookup path. What requests did that still matters is done here:
+The session hands back a `requests.Response` whose body is left unread (`stream=True`): the
+client reads `response.raw` itself, under its size cap and total deadline. What the session
+is set up to do, and not to do:
 
-- never a retry, never a sleep on `Retry-After` (`retries=False`: errors come back as they
-  are, a 429 comes back as a response), never a redirect followed;
+- never a retry, never a sleep on `Retry-After` (`max_retries=0`: errors come back as they
+  are, a 429 comes back as a response), never a redirect followed (`allow_redirects=False`);
+- one keep-alive pool per host, sized to the server threads, shared by them;
 - proxies from the environment (HTTPS_PROXY, NO_PROXY..., or the system settings on Windows
-  and macOS: authorities often go through one), with credentials written in the proxy URL,
-  read once per API URL rather than on every call;
-- a CA bundle (file or hashed directory) named by REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE (a
-  proxy that inspects TLS); otherwise the system's trust store, so a server needs its
-  ca-certificates package (Debian: `ca-certificates`).
+  and macOS: authorities often go through one), credentials written in the proxy URL
+  included, and a CA bundle (file or hashed directory) named by REQUESTS_CA_BUNDLE or
+  CURL_CA_BUNDLE (a proxy that inspects TLS), else requests' own (certifi's). Both are read
+  through requests' own environment handling, once per API URL, then passed explicitly: the
+  session itself never looks at the environment (nor at ~/.netrc) on a call;
+- no cookie kept: an API answer never sets anything the next call would send back.
+
+The built-in sandbox answers in process through an adapter mounted on its URL (no socket, so
+a server thread never waits on a loopback connection to itself); its handler is injected by
+the wiring, this module does not know the sandbox.
 """
 
 from __future__ import annotations
 
-import functools
+import http
+import http.cookiejar
 import io
-import os
 import threading
 import time
-import urllib.request
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from collections.abc import Callable
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlsplit
 
+import requests
 import urllib3
+from requests.adapters import BaseAdapter, HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+
+from portail.core.api_urls import SANDBOX_URL
 
 POOL_SIZE = 16  # connections kept per host: one per server thread is plenty
 
 
-@functools.lru_cache(maxsize=32)
-def environ_proxy(base_url: str) -> str | None:
-    """The proxy set for this URL (HTTPS_PROXY..., or the system's settings on Windows and
-    macOS), honouring NO_PROXY; read once. A value without a scheme means http://."""
-    parts = urlsplit(base_url)
-    proxies = urllib.request.getproxies()
-    proxy = proxies.get(parts.scheme) or proxies.get("all")
-    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+class HandlerAnswer(Protocol):
+    """What an in-process handler answers (the sandbox's SandboxAnswer)."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    delay: float
+
+
+# handler(method, path, query, headers) -> answer
+Handler = Callable[[str, str, dict[str, str], dict[str, str]], HandlerAnswer]
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Refuse every cookie, so none is ever stored nor sent."""
+
+    def set_ok(self, cookie, request) -> bool:
+        return False
+
+    def return_ok(self, cookie, request) -> bool:
+        return False
+
+
+def environment_settings(base_url: str) -> tuple[dict[str, str], str | bool]:
+    """The proxies (NO_PROXY honoured) and the `verify` value (CA bundle path, or True) that
+    requests reads from the environment for this URL."""
+    with requests.Session() as reader:  # trust_env: requests' own reading of the environment
+        merged = reader.merge_environment_settings(base_url, {}, None, None, None)
+    return dict(merged["proxies"]), merged["verify"]
+
+
+class InProcessAdapter(BaseAdapter):
+    """Answers from a handler in process, as a real `requests.Response` whose `raw` is a
+    urllib3 response over the answer's bytes: the client reads it like a network answer.
+
+    A slow answer is honoured like a real server: slower than the read timeout, it waits the
+    timeout, then fails as a read timeout.
+    """
+
+    def __init__(self, handler: Handler):
+        super().__init__()
+        self._handler = handler
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        parts = urlsplit(request.url or "")
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        answer = self._handler(request.method or "GET", parts.path, query, dict(request.headers))
+        read_timeout = timeout[1] if isinstance(timeout, tuple) else timeout
+        if answer.delay:
+            if read_timeout is not None and answer.delay > read_timeout:
+                time.sleep(read_timeout)
+                raise requests.exceptions.ReadTimeout(
+                    f"Read timed out. (read timeout={read_timeout})", request=request
+                )
+            time.sleep(answer.delay)
+        try:
+            reason = http.HTTPStatus(answer.status).phrase
+        except ValueError:
+            reason = ""
+        raw = urllib3.HTTPResponse(
+            body=io.BytesIO(answer.body),
+            headers=answer.headers,
+            status=answer.status,
+            reason=reason,
+            preload_content=False,
+            decode_content=True,
+        )
+        response = requests.Response()
+        response.status_code = answer.status
+        response.headers = CaseInsensitiveDict(answer.headers)
+        response.encoding = requests.utils.get_encoding_from_headers(response.headers)
+        response.raw = raw
+        response.reason = reason
+        response.url = request.url or ""
+        response.request = request
+        response.connection = self
+        return response
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class _Session(requests.Session):
+    """A session that never follows a redirect, and never reads a 3xx's body for one."""
+
+    def get_redirect_target(self, resp) -> None:
+        # Even with allow_redirects=False, requests prepares the next request of a 3xx (for
+        # Response.next) and reads the whole body first: no size cap, no total deadline. A
+        # 3xx here has no target: the client reads its body like any other, then refuses it.
         return None
-    return proxy if "://" in proxy else f"http://{proxy}"
-
-
-def environ_ca_bundle() -> str | None:
-    """A CA bundle (file or directory) named by the environment, else None (the system's
-    trust store)."""
-    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
-
-
-def _make_manager(proxy: str | None, pool_size: int) -> urllib3.PoolManager:
-    options: dict = {"num_pools": 4, "maxsize": pool_size}
-    bundle = environ_ca_bundle()
-    if bundle and os.path.isdir(bundle):
-        options["ca_cert_dir"] = bundle  # a hashed directory, like /etc/ssl/certs
-    elif bundle:
-        options["ca_certs"] = bundle
-    if not proxy:
-        return urllib3.PoolManager(**options)
-    parts = urlsplit(proxy)
-    if parts.username is not None or parts.password is not None:
-        # urllib3 ignores credentials written in the proxy URL: send them as a header.
-        credentials = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
-        options["proxy_headers"] = urllib3.make_headers(proxy_basic_auth=credentials)
-        host = parts.hostname or ""
-        host = f"[{host}]" if ":" in host else host
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        proxy = urlunsplit((parts.scheme, netloc, "", "", ""))
-    return urllib3.ProxyManager(proxy, **options)
 
 
 class HttpTransport:
-    """Keep-alive connection pools, one per proxy (or none), shared by the server threads."""
+    """One `requests.Session` per app: keep-alive pools shared by the server threads."""
 
-    def __init__(self, pool_size: int = POOL_SIZE):
-        self._pool_size = pool_size
-        self._managers: dict[str | None, urllib3.PoolManager] = {}
+    def __init__(self, pool_size: int = POOL_SIZE, sandbox_handler: Handler | None = None):
+        session = _Session()
+        session.trust_env = False  # the environment is read once per API URL, see _settings
+        session.cookies.set_policy(_NoCookies())
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        if sandbox_handler is not None:
+            # With the trailing slash: only this host, never a longer name that starts alike.
+            session.mount(SANDBOX_URL + "/", InProcessAdapter(sandbox_handler))
+        self._session = session
+        self._settings_by_url: dict[str, tuple[dict[str, str], str | bool]] = {}
         self._lock = threading.Lock()
 
-    def _manager(self, proxy: str | None) -> urllib3.PoolManager:
-        manager = self._managers.get(proxy)
-        if manager is None:
+    def _settings(self, base_url: str) -> tuple[dict[str, str], str | bool]:
+        """Proxies and CA bundle for this API URL, read from the environment on first use."""
+        settings = self._settings_by_url.get(base_url)
+        if settings is None:
             with self._lock:
-                manager = self._managers.get(proxy)
-                if manager is None:
-                    manager = _make_manager(proxy, self._pool_size)
-                    self._managers[proxy] = manager
-        return manager
+                settings = self._settings_by_url.get(base_url)
+                if settings is None:
+                    settings = environment_settings(base_url)
+                    self._settings_by_url[base_url] = settings
+        return settings
 
     def get(
         self, base_url: str, path_and_query: str, headers: dict[str, str], timeout: float
-    ) -> urllib3.BaseHTTPResponse:
-        """Send a GET; the body is left unread. Raises urllib3's errors as they are."""
-        return self._manager(environ_proxy(base_url)).request(
-            "GET",
+    ) -> requests.Response:
+        """Send a GET; the body is left unread. Raises requests' errors as they are."""
+        proxies, verify = self._settings(base_url)
+        return self._session.get(
             base_url + path_and_query,
             headers=headers,
-            timeout=urllib3.Timeout(connect=timeout, read=timeout),
-            # Per request: PoolManager.urlopen ignores a manager-wide setting, and its default
-            # retries a 429 after sleeping its Retry-After in the request thread.
-            retries=False,
-            redirect=False,
-            preload_content=False,
+            timeout=(timeout, timeout),
+            allow_redirects=False,
+            stream=True,
+            proxies=proxies,
+            verify=verify,
         )
 
     def close(self) -> None:
         """Close every pooled connection."""
-        with self._lock:
-            for manager in self._managers.values():
-                manager.clear()
-            self._managers.clear()
-
-
-class SandboxTransport:
-    """The built-in sandbox (portail/sandbox.py), answered in process: no socket, so a
-    server thread never waits on a loopback connection to itself.
-
-    A slow persona is honoured like a real server: an answer slower than the timeout waits
-    the timeout, then fails as a read timeout.
-    """
-
-    def get(
-        self, base_url: str, path_and_query: str, headers: dict[str, str], timeout: float
-    ) -> urllib3.BaseHTTPResponse:
-        """Answer from the sandbox, as a urllib3 response over the answer's bytes."""
-        from portail.apientreprise.sandbox import handle
-
-        parts = urlsplit(path_and_query)
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        answer = handle("GET", parts.path, query, dict(headers))
-        if answer.delay:
-            if answer.delay > timeout:
-                time.sleep(timeout)
-                raise urllib3.exceptions.ReadTimeoutError(
-                    None, base_url + parts.path, f"Read timed out. (read timeout={timeout})"
-                )
-            time.sleep(answer.delay)
-        return urllib3.HTTPResponse(
-            body=io.BytesIO(answer.body),
-            headers=answer.headers,
-            status=answer.status,
-            preload_content=False,
-            decode_content=True,
-        )
-
-    def close(self) -> None:
-        """Nothing to release."""
+        self._session.close()

@@ -3,13 +3,19 @@ fault bounded in time, the token never in an error, never a retry or a redirect 
 
 from __future__ import annotations
 
+import http.server
 import json
 import logging
 import pickle  # noqa: S403 - round-trips our own exceptions
+import shutil
+import ssl
 import subprocess
+import threading
 import time
+import urllib.request
 
 import pytest
+import requests
 
 from portail.apientreprise import answer, errors, transport
 from portail.apientreprise.client import ApiEntrepriseClient
@@ -188,6 +194,27 @@ def test_redirect_is_never_followed(client, double):
     assert double.count("/elsewhere") == 0
 
 
+def test_a_redirect_body_is_read_under_the_deadline_and_the_cap_too(double, token):
+    # requests reads a 3xx's whole body to prepare the redirect it will not follow: a 302
+    # that trickles or never ends must not escape the deadline nor the size cap for that.
+    client = ApiEntrepriseClient(
+        double.url, token, RECIPIENT, "ctx", timeout=TIMEOUT, max_body_bytes=100_000
+    )
+    elsewhere = {"Location": double.url + "/elsewhere"}
+    double.queue(
+        Reply(status=302, body="x" * 60, headers=elsewhere, trickle=0.05),  # 3 s
+        Reply(status=302, body="x" * 400_000, headers=elsewhere, chunked=True),
+    )
+    started = time.monotonic()
+    with pytest.raises(errors.Timeout):
+        client.etablissement_diffusible(SIRET, object_="test")
+    assert time.monotonic() - started < TIMEOUT + MARGIN
+    with pytest.raises(errors.BadAnswer) as caught:
+        client.etablissement_diffusible(SIRET, object_="test")
+    assert "100000" in caught.value.admin_detail
+    assert double.count("/elsewhere") == 0
+
+
 def test_hanging_server_times_out_within_the_timeout(client, double):
     double.queue(Reply(hang=True))
     started = time.monotonic()
@@ -323,19 +350,17 @@ def test_rate_limit_info_accepts_epoch_or_delta():
 
 @pytest.fixture
 def proxy_env(monkeypatch):
-    """Set HTTP_PROXY / NO_PROXY for one test (lower-case twins removed, the cache of proxy
-    lookups emptied before and after)."""
-    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
+    """Set HTTP_PROXY / NO_PROXY for one test (lower-case twins and the other proxy variables
+    removed). Each client below builds its own transport, so reads the environment afresh."""
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
-    transport.environ_proxy.cache_clear()
 
     def set_proxy(proxy: str, no_proxy: str | None = None) -> None:
         monkeypatch.setenv("HTTP_PROXY", proxy)
         if no_proxy:
             monkeypatch.setenv("NO_PROXY", no_proxy)
 
-    yield set_proxy
-    transport.environ_proxy.cache_clear()
+    return set_proxy
 
 
 def far_client(token):
@@ -351,8 +376,9 @@ def test_proxy_from_the_environment_is_honoured_and_no_proxy_too(proxy_env, doub
     answer = far_client(token).etablissement_diffusible(SIRET, object_="via proxy")
     assert answer.status == 200
     assert double.seen[-1].path == f"/v4/insee/sirene/etablissements/diffusibles/{SIRET}"
-    assert transport.environ_proxy("http://api-entreprise.example") == double.url
-    assert transport.environ_proxy("http://bypassed.example") is None
+    proxies, _verify = transport.environment_settings("http://api-entreprise.example")
+    assert proxies["http"] == double.url
+    assert transport.environment_settings("http://bypassed.example")[0] == {}
 
 
 @pytest.mark.parametrize(
@@ -380,9 +406,17 @@ def test_the_environment_is_not_rescanned_on_every_call(proxy_env, monkeypatch, 
     def scanned(*args, **kwargs):
         pytest.fail("environment scanned again")
 
-    monkeypatch.setattr(transport.urllib.request, "getproxies", scanned)
-    monkeypatch.setattr(transport.urllib.request, "proxy_bypass", scanned)
+    # Every way requests (or the transport) reads proxies, NO_PROXY or ~/.netrc.
+    monkeypatch.setattr(transport, "environment_settings", scanned)
+    for module in (requests.utils, requests.sessions):
+        for name in ("get_environ_proxies", "get_netrc_auth", "resolve_proxies"):
+            monkeypatch.setattr(module, name, scanned)
+    for name in ("getproxies", "proxy_bypass", "should_bypass_proxies"):
+        monkeypatch.setattr(requests.utils, name, scanned)
+    monkeypatch.setattr(urllib.request, "getproxies", scanned)
+    monkeypatch.setattr(urllib.request, "proxy_bypass", scanned)
     assert client.etablissement_diffusible(SIRET, object_="second").status == 200
+    assert double.count() == 2  # both through the proxy
 
 
 def test_a_token_echoed_as_an_object_key_is_scrubbed_too(client, double, token):
@@ -412,11 +446,6 @@ def test_token_echoed_with_json_escapes_in_a_success_body_is_scrubbed(
 @pytest.fixture
 def tls_server(tmp_path):
     """An HTTPS API double with a self-signed certificate for 127.0.0.1 (made by openssl)."""
-    import http.server
-    import shutil
-    import ssl
-    import threading
-
     if shutil.which("openssl") is None:
         pytest.skip("openssl is needed to make a test certificate")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
