@@ -55,7 +55,7 @@ class Call:
     object_: str
     applicant: ClientKeys | None  # throttle keys of an anonymous caller's address
     check: Callable[[dict], object] | None
-    client: ApiEntrepriseClient
+    client: ApiEntrepriseClient | None  # None: the gateway builds one for the settings
     record: bool
     budgeted: bool
     wait: bool

@@ -142,7 +142,7 @@ class Gateway:
             object_,
             applicant,
             check,
-            client or self.client_for(settings),
+            client,
             record,
             budgeted,
             wait,
@@ -231,7 +231,9 @@ class Gateway:
         error: ApiEntrepriseError | None = None
         checked = None
         try:
-            answer = call.client.call(route.path, call.target, object_=call.object_)
+            # Built only for a call that leaves: a cache hit needs no client.
+            client = call.client or self.client_for(call.settings)
+            answer = client.call(route.path, call.target, object_=call.object_)
             checked = call.checked(answer.data)
         except ApiEntrepriseError as exc:
             error = exc

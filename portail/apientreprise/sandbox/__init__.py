@@ -12,14 +12,12 @@ own schema of the API answers (portail/apientreprise/schema/). Modules:
 - `server`: a WSGI application and `LoopbackSandbox`, a real HTTP server in a thread;
 - `cli`: `python -m portail.apientreprise.sandbox --port 8001`.
 
-In process, the app's Sandbox answers through `portail.apientreprise.transport.SandboxTransport`
-for `SANDBOX_URL` (no socket, no deadlock). Error bodies reuse the titles and details of the
+In process, the app's Sandbox answers for `SANDBOX_URL` through the transport's in-process
+adapter (no socket, no deadlock). Error bodies reuse the titles and details of the
 official OpenAPI examples; 00210/00211 and the empty 429 come from recorded answers.
 """
 
 from __future__ import annotations
-
-import threading
 
 from portail.apientreprise.sandbox.answers import SandboxAnswer
 from portail.apientreprise.sandbox.cli import main
@@ -48,22 +46,7 @@ __all__ = [
     "SandboxAnswer",
     "association_payload",
     "etablissement_payload",
-    "handle",
     "main",
     "make_wsgi_app",
     "mint_demo_token",
 ]
-
-
-# temporary: removed once the wiring injects Sandbox().handle
-_default: Sandbox | None = None
-_default_lock = threading.Lock()
-
-
-def handle(method: str, path: str, query: dict[str, str], headers: dict[str, str]) -> SandboxAnswer:
-    """temporary: removed once the wiring injects Sandbox().handle (a lazily made Sandbox)."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = Sandbox()
-    return _default.handle(method, path, query, headers)
