@@ -39,9 +39,7 @@ def gateway_for(policy: GatewayPolicy | None = None) -> Gateway:
     policy = policy or GatewayPolicy()
     if policy not in GATEWAYS:
         demo_api = sandbox.Sandbox()
-        GATEWAYS[policy] = Gateway(
-            policy, lambda: HttpTransport(sandbox_handler=demo_api.handle)
-        )
+        GATEWAYS[policy] = Gateway(policy, lambda: HttpTransport(sandbox_handler=demo_api.handle))
     return GATEWAYS[policy]
 
 
