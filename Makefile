@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-admin clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ lint: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/lookup_bench.py
+
+bench-admin: $(BIN)/.installed
+	$(BIN)/python bench/admin_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

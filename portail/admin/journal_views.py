@@ -6,23 +6,19 @@ the CSV export (`?format=csv`) takes exactly the filters on screen.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 
+from portail.admin import csv_export, listing
 from portail.apientreprise.catalogue import ROUTE_LABELS
 from portail.apientreprise.errors import KIND_LABELS
 from portail.auth.guard import login_required
 from portail.core.siret import normalise
-from portail.storage import database, journal
+from portail.storage import journal
 from portail.web.extensions import get_db
 
 bp = Blueprint("journal", __name__)
-
-
-PER_PAGE = 50
 
 
 SOURCE_LABELS = {
@@ -83,71 +79,37 @@ def _parse_filter(args) -> tuple[journal.JournalFilter, dict[str, str]]:
     return journal.JournalFilter(siret, status, days["du"], days["au"]), errors
 
 
-def _page_number(args) -> int:
-    try:
-        return max(1, int(args.get("page", "1")))
-    except ValueError:
-        return 1
-
-
-def _csv_cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-def _csv_response(flt: journal.JournalFilter) -> Response:
-    database_path = current_app.config["DATABASE"]
-
-    def lines():
-        # Its own connection: the export streams after the view has returned, when the
-        # request's connection may already be closed.
-        db = database.connect(database_path)
-        try:
-            yield from _csv_lines(db, flt)
-        finally:
-            db.conn.close()
-
-    response = Response(lines(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="journal-api-entreprise-{date.today().isoformat()}.csv"'
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _csv_lines(db, flt: journal.JournalFilter):
-    """The CSV text of the matching rows, in pieces of about 64 kB."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    # The BOM makes spreadsheet software read the file as UTF-8 (accents intact).
-    buffer.write("\ufeff")
-    writer.writerow(CSV_HEADER)
+def _csv_rows(db, flt: journal.JournalFilter):
+    guard, paris = csv_export.guard, journal.paris_time_fast
     for row in journal.iter_rows(db, flt):
-        writer.writerow(
-            _csv_cell(value)
-            for value in (
-                journal.paris_time(row["at"]),
-                row["at"],
-                row["route"],
-                row["target"],
-                row["object"],
-                row["actor"],
-                row["status"],
-                row["error_code"],
-                row["kind"],
-                row["duration_ms"],
-                row["request_id"],
-                row["source"],
-            )
+        (
+            _id,
+            at,
+            route,
+            target,
+            obj,
+            actor,
+            status,
+            error_code,
+            kind,
+            duration,
+            request_id,
+            source,
+        ) = row
+        yield (
+            paris(at),
+            at,
+            route,
+            guard(target),
+            guard(obj),
+            guard(actor),
+            status,
+            guard(error_code),
+            guard(kind),
+            duration,
+            guard(request_id),
+            source,
         )
-        if buffer.tell() > 64 * 1024:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
 
 
 @bp.get("/journal")
@@ -156,8 +118,11 @@ def index():
     """The journal, newest first; `?format=csv` exports every row matching the filters."""
     flt, errors = _parse_filter(request.args)
     if request.args.get("format") == "csv" and not errors:
-        return _csv_response(flt)
-    page = journal.search(get_db(), flt, page=_page_number(request.args), per_page=PER_PAGE)
+        return csv_export.streamed(
+            "journal-api-entreprise",
+            lambda: csv_export.lines(CSV_HEADER, _csv_rows(get_db(), flt)),
+        )
+    page = journal.search(get_db(), flt, listing.cursor_from(request.args))
     filters = {
         key: value
         for key, value in {
@@ -180,6 +145,7 @@ def index():
             source_labels=SOURCE_LABELS,
             kind_labels=KIND_LABELS,
             paris=journal.paris_time,
+            count_text=listing.count_text,
         ),
         status=422 if errors else 200,
     )

@@ -133,4 +133,9 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
             module.up(db)
             db["_migrations"].insert({"name": name, "applied_at": utcnow()})
             applied_now.append(name)
+        if applied_now:
+            # Fresh statistics for the planner: with several indexes able to serve a
+            # filter, it picks the one that reads fewest rows (a table that is still
+            # empty gets none, and the planner keeps its defaults).
+            db.execute("ANALYZE")
     return applied_now

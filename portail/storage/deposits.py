@@ -23,6 +23,7 @@ import sqlite_utils
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from portail.storage.database import immediate, utcnow
+from portail.storage.deposit_search import search_key
 
 # Crockford's base32 without I, L, O, U: no letter read as a digit, nothing rude by chance.
 _REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -147,6 +148,7 @@ def file_deposit(
                         "created_at": created_at,
                         "siret": values.get("siret", ""),
                         "raison_sociale": values.get("raison_sociale", ""),
+                        "search_name": search_key(values.get("raison_sociale")),
                         "intitule_projet": values.get("intitule_projet", ""),
                         "montant_demande_cents": int(amount * 100),
                         "email": values.get("email", ""),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import click
 import sqlite_utils
@@ -32,6 +32,11 @@ class Services:
     gateway: Gateway
     demo_settings: Callable[[], dict]
     personas: Sequence = ()
+    # One CSV export at a time in this process (a full journal export reads a million
+    # rows): admin/csv_export.py takes it without waiting and answers 429 when taken.
+    exports: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(1)
+    )
 
 
 def get_services() -> Services:
