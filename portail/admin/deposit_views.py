@@ -16,10 +16,12 @@ from flask import Blueprint, Response, abort, render_template, request
 from portail.admin import csv_export, listing
 from portail.auth.guard import client_ip, current_session, login_required
 from portail.core import formats
+from portail.core.certified import review
 from portail.core.formats import euros
 from portail.core.labels import APPLICANT_SECTION, FIELD_LABELS, PROJECT_SECTION, TIERS_SECTION
 from portail.core.paris_time import in_paris
 from portail.storage import accounts, deposit_search
+from portail.storage.certified import get_check
 from portail.storage.deposits import get_deposit
 from portail.web.extensions import get_db
 
@@ -243,6 +245,7 @@ def detail(ref: str):
         prefilled_count=len(prefilled),
         changed_count=len(changed),
         # The agent's certified check (templates/instruction/_certified.html), None if never run.
+        certified=review(get_check(db, filed.ref), values),
         paris=formats.paris_datetime,
         euros=euros,
     )

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
+from portail.instruction import verification
+
 bp = Blueprint("instruction", __name__, url_prefix="/admin/demandes")
+bp.register_blueprint(verification.bp)
 
 
 @bp.after_request
