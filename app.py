@@ -58,6 +58,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Number of reverse proxies in front (X-Forwarded-For/Proto are trusted that deep),
         # so that per-IP throttling sees the client's address, not the proxy's.
         TRUSTED_PROXIES=0,
+        # Host names the portal answers to (Flask checks the Host header against them, so a
+        # forged Host never reaches a redirect): e.g. ["portail.example.fr"]. None: any.
+        TRUSTED_HOSTS=None,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("PORTAIL")

@@ -47,11 +47,18 @@ def _int_header(headers, name: str) -> int | None:
         return None
 
 
+# API Entreprise counts calls per one-minute window; RateLimit-Reset ends the current one.
+RATE_LIMIT_WINDOW = 60.0
+
+
 def rate_limit_info(headers, now: float | None = None) -> RateLimitInfo | None:
     """Read `RateLimit-Limit/Remaining/Reset`; None when the answer carries none of them.
 
     The reset is documented as an epoch timestamp; a small value is read as seconds from
-    now (the IETF draft's form), so either convention feeds the budget correctly.
+    now (the IETF draft's form), so either convention feeds the budget correctly. The API
+    documents it as the end of the current one-minute window: a value further away than
+    that (a date in 2286, milliseconds taken for seconds) is wrong, and is capped at a
+    minute from now, so one bad header never stops the prefill for longer.
     """
     limit = _int_header(headers, "RateLimit-Limit")
     remaining = _int_header(headers, "RateLimit-Remaining")
@@ -62,6 +69,7 @@ def rate_limit_info(headers, now: float | None = None) -> RateLimitInfo | None:
     reset_at = None
     if reset is not None:
         reset_at = float(reset) if reset > 1_000_000_000 else now + max(0, reset)
+        reset_at = min(reset_at, now + RATE_LIMIT_WINDOW)
     return RateLimitInfo(limit=limit, remaining=remaining, reset_at=reset_at)
 
 

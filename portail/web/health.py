@@ -13,10 +13,11 @@ import logging
 import sqlite3
 from datetime import UTC, datetime
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from portail.apientreprise import budget, circuit
 from portail.apientreprise.catalogue import PROVIDER_DJEPVA, PROVIDER_INSEE
+from portail.core.netaddr import is_loopback_host
 from portail.storage import journal, settings
 from portail.web.extensions import get_db
 
@@ -30,9 +31,25 @@ def _iso(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds") if epoch else None
 
 
+def _may_see_details() -> bool:
+    """Details (demonstration mode, circuits, quota) are for monitoring on the server itself:
+    a request from the loopback that no proxy forwarded. Anyone else learns ok or degraded;
+    admins read the details on their dashboard."""
+    return is_loopback_host(request.remote_addr) and "X-Forwarded-For" not in request.headers
+
+
+def _public(status: str, code: int = 200):
+    response = jsonify({"status": status})
+    response.status_code = code
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/healthz")
 def healthz():
-    """JSON health report; 503 when the database cannot be read."""
+    """JSON health report; 503 when the database cannot be read. Outside the server itself
+    it says only "ok" or "degraded"."""
+    details = _may_see_details()
     try:
         db = get_db()
         current = settings.load(db)
@@ -44,10 +61,15 @@ def healthz():
         quota = budget.snapshot(db)
     except sqlite3.Error as error:
         logger.error("healthz: database unavailable (%s)", type(error).__name__)
+        if not details:
+            return _public("degraded", 503)
         response = jsonify({"status": "error", "database": "error"})
         response.status_code = 503
         response.headers["Cache-Control"] = "no-store"
         return response
+    if not details:
+        healthy = circuits[PROVIDER_INSEE] != "open" and not quota["blocked_until"]
+        return _public("ok" if healthy else "degraded")
     response = jsonify(
         {
             "status": "ok",

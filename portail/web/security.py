@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import SecurityError
 
 csrf = CSRFProtect()
 
@@ -16,11 +17,31 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+# The portal uses none of these browser features: no page, nor anything injected in one,
+# may ask for them.
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+    "accelerometer=(), gyroscope=(), magnetometer=()"
+)
+# Two years, subdomains included: sent only over HTTPS (RFC 6797 ignores it over http).
+STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
+
+
+UNTRUSTED_HOST_PAGE = (
+    '<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Requête invalide'
+    "</title></head><body><main><h1>Requête invalide</h1><p>Ce portail ne répond pas à "
+    "cette adresse. Vérifiez l'adresse de la page.</p></main></body></html>"
+)
+
+
 def _set_headers(response):
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response
 
 
@@ -37,6 +58,12 @@ def init_app(app: Flask) -> None:
             message="Votre formulaire a expiré ou n'a pas pu être vérifié. "
             "Rechargez la page et envoyez-le à nouveau.",
         ), 400
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(_error):
+        # A Host header outside TRUSTED_HOSTS: no URL can be built for it (the layout's
+        # links would fail), and it must never be reflected, so a page of its own.
+        return UNTRUSTED_HOST_PAGE, 400, {"Content-Type": "text/html; charset=utf-8"}
 
     @app.errorhandler(404)
     def not_found(_error):

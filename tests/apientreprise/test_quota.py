@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from portail.apientreprise import budget
+from portail.apientreprise import answer, budget
 from portail.apientreprise.answer import RateLimitInfo
 from portail.storage import database as store
 
@@ -137,3 +137,18 @@ def test_the_budget_leaves_the_connection_fully_synchronous(database):
     assert database.execute("PRAGMA synchronous").fetchone()[0] == 2
     budget.try_acquire(database, per_minute=10)
     assert database.execute("PRAGMA synchronous").fetchone()[0] == 2
+
+
+@pytest.mark.parametrize("reset", ["9999999999", str(int(1e12)), str(int(time.time() * 1000))])
+def test_a_nonsensical_rate_limit_reset_blocks_for_a_minute_at_most(database, reset):
+    # RateLimit-Reset ends the current one-minute window: a date in 2286 or milliseconds
+    # taken for seconds must not stop the prefill for centuries.
+    now = time.time()
+    headers = {"RateLimit-Limit": "250", "RateLimit-Remaining": "0", "RateLimit-Reset": reset}
+    info = answer.rate_limit_info(headers, now)
+    assert info.reset_at <= now + 60
+    budget.record_rate_headers(database, info, now=now)
+    refused = budget.try_acquire(database, per_minute=200, now=now + 1)
+    assert not refused.granted and refused.retry_after(now + 1) <= 59
+    assert budget.try_acquire(database, per_minute=200, now=now + 61).granted
+    assert answer.retry_after_seconds(headers, now) <= 60

@@ -57,3 +57,32 @@ def test_healthz_says_when_the_database_fails(app, client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "database": "error"}
+
+
+PUBLIC = {"REMOTE_ADDR": "203.0.113.9"}
+
+
+def test_healthz_tells_the_public_only_ok_or_degraded(client, db):
+    assert client.get("/healthz", environ_base=PUBLIC).get_json() == {"status": "ok"}
+    budget.block_until(db, time.time() + 120)
+    answer = client.get("/healthz", environ_base=PUBLIC)
+    assert answer.status_code == 200 and answer.get_json() == {"status": "degraded"}
+
+
+def test_healthz_details_never_go_through_a_proxy(client):
+    forwarded = client.get("/healthz", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert forwarded.get_json() == {"status": "ok"}
+
+
+def test_healthz_public_answer_on_a_database_failure(client, monkeypatch):
+    def broken(_db):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(settings, "load", broken)
+    response = client.get("/healthz", environ_base=PUBLIC)
+    assert response.status_code == 503 and response.get_json() == {"status": "degraded"}
+
+
+def test_healthz_says_degraded_when_the_insee_circuit_is_open(client, db):
+    circuit.record_failure(db, "insee", circuit.CircuitPolicy(threshold=1, cooldown=60))
+    assert client.get("/healthz", environ_base=PUBLIC).get_json() == {"status": "degraded"}
