@@ -10,7 +10,6 @@ import pytest
 
 from portail.apientreprise import sandbox
 from portail.storage import database, deposits, settings
-from tests import browser_support
 from tests.admin_helpers import PASSWORD, USERNAME, AuthActions, make_app
 from tests.browser_support import live_server
 
@@ -18,13 +17,6 @@ pytestmark = pytest.mark.browser
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """Debian's Chromium, launched headless once for the module."""
-    with browser_support.browser() as launched:
-        yield launched
 
 
 @pytest.fixture
