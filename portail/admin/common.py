@@ -24,6 +24,7 @@ EVENT_LABELS = {
     "admin_created": "Compte administrateur créé",
     "admin_deleted": "Compte administrateur supprimé",
     "deposit_viewed": "Consultation d'une demande",
+    "attestation_downloaded": "Téléchargement d'une attestation",
     "deposits_exported": "Export des demandes",
 }
 

@@ -21,6 +21,7 @@ from portail.core.formats import euros
 from portail.core.labels import APPLICANT_SECTION, FIELD_LABELS, PROJECT_SECTION, TIERS_SECTION
 from portail.core.paris_time import in_paris
 from portail.storage import accounts, deposit_search
+from portail.storage.attestations import list_for_deposit as list_attestations
 from portail.storage.certified import get_check
 from portail.storage.deposits import get_deposit
 from portail.web.extensions import get_db
@@ -246,6 +247,8 @@ def detail(ref: str):
         changed_count=len(changed),
         # The agent's certified check (templates/instruction/_certified.html), None if never run.
         certified=review(get_check(db, filed.ref), values),
+        # Attestations fetched for it (templates/instruction/_attestations.html), newest first.
+        attestations=list_attestations(db, filed.ref),
         paris=formats.paris_datetime,
         euros=euros,
     )

@@ -33,6 +33,7 @@ from portail.apientreprise.catalogue import (
     ROUTE_ETABLISSEMENT,
     ROUTE_ETABLISSEMENT_DIFFUSIBLE,
     ROUTE_PRIVILEGES,
+    ROUTES,
 )
 from portail.apientreprise.errors import (
     ApiEntrepriseError,
@@ -106,7 +107,8 @@ class ApiEntrepriseClient:
 
     def call(self, route: str, target: str | None, *, object_: str | None) -> ApiAnswer:
         """One GET on a route of the catalogue, its placeholder (if any) filled with `target`
-        (a SIRET, SIREN or RNA: letters and digits only), with the JSON timeout.
+        (a SIRET, SIREN or RNA: letters and digits only), with the JSON timeout (the
+        document timeout on a document route).
 
         Every route but /privileges carries the mandatory recipient, context and object
         parameters and must answer a `data` envelope. A target that is not letters and
@@ -122,7 +124,10 @@ class ApiEntrepriseClient:
         else:
             path = route
         traced = route not in _UNTRACED_ROUTES
-        return self._get_json(path, self._params(object_) if traced else None, traced)
+        known = ROUTES.get(route)
+        # Document routes (attestations) get the document timeout the API recommends (12 s).
+        timeout = self.document_timeout if known is not None and known.document else None
+        return self._get_json(path, self._params(object_) if traced else None, traced, timeout)
 
     def etablissement_diffusible(self, siret: str, *, object_: str) -> ApiAnswer:
         """Open data of an établissement (anonymous prefill): diffusibles route."""

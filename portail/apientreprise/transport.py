@@ -96,7 +96,12 @@ class InProcessAdapter(BaseAdapter):
         parts = urlsplit(request.url or "")
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         answer = self._handler(request.method or "GET", parts.path, query, dict(request.headers))
-        read_timeout = timeout[1] if isinstance(timeout, tuple) else timeout
+        if isinstance(timeout, tuple):
+            read_timeout = timeout[1]
+        elif isinstance(timeout, urllib3.Timeout):  # a document's total deadline (`fetch`)
+            read_timeout = timeout.read_timeout
+        else:
+            read_timeout = timeout
         if answer.delay:
             if read_timeout is not None and answer.delay > read_timeout:
                 time.sleep(read_timeout)
@@ -178,6 +183,23 @@ class HttpTransport:
             base_url + path_and_query,
             headers=headers,
             timeout=(timeout, timeout),
+            allow_redirects=False,
+            stream=True,
+            proxies=proxies,
+            verify=verify,
+        )
+
+    def fetch(self, url: str, headers: dict[str, str], timeout: float) -> requests.Response:
+        """Send a GET to an absolute URL (a document link the API handed out), the body left
+        unread: connecting and receiving the headers take at most `timeout` in all. Proxies
+        and CA bundle are those of the URL's own host. The caller chooses the headers: this
+        session adds none that authenticates (no auth, no cookie, no .netrc)."""
+        parts = urlsplit(url)
+        proxies, verify = self._settings(f"{parts.scheme}://{parts.netloc}")
+        return self._session.get(
+            url,
+            headers=headers,
+            timeout=urllib3.Timeout(total=timeout, connect=timeout, read=timeout),
             allow_redirects=False,
             stream=True,
             proxies=proxies,

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from portail.instruction import verification
+from portail.instruction import attestations, verification
 
 bp = Blueprint("instruction", __name__, url_prefix="/admin/demandes")
 bp.register_blueprint(verification.bp)
+bp.register_blueprint(attestations.bp)
 
 
 @bp.after_request

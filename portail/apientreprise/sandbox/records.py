@@ -19,7 +19,10 @@ from portail.apientreprise.sandbox.data import (
     ETABLISSEMENTS_UPDATED,
     REDIRECTS,
 )
+from portail.apientreprise.sandbox.pdf import one_page_pdf
 from portail.core.api_urls import SANDBOX_URL
+
+DOCUMENTS_PREFIX = "/documents/"
 
 PERSON_KEYS = (
     "pseudonyme",
@@ -122,13 +125,18 @@ def association_payload(siren_or_rna: str, *, protected: bool) -> dict | None:
     }
 
 
-def attestation_fiscale_payload(siren: str, today: date) -> dict:
+def document_url(kind: str, siren: str, base_url: str = SANDBOX_URL) -> str:
+    """Where the sandbox serves an attestation's PDF (`kind`: fiscale or vigilance)."""
+    return f"{base_url}{DOCUMENTS_PREFIX}attestation_{kind}_{siren}.pdf"
+
+
+def attestation_fiscale_payload(siren: str, today: date, base_url: str = SANDBOX_URL) -> dict:
     """The DGFIP attestation: delivered today, for the period ending last month."""
     facts = ATTESTATIONS["attestation_fiscale"]
     end_of_last_month = today.replace(day=1) - timedelta(days=1)
     return {
         "data": {
-            "document_url": f"{SANDBOX_URL}/documents/attestation_fiscale_{siren}.pdf",
+            "document_url": document_url("fiscale", siren, base_url),
             "document_url_expires_in": facts["document_url_expires_in"],
             "date_delivrance_attestation": (
                 today - timedelta(days=facts["delivered_days_ago"])
@@ -140,7 +148,7 @@ def attestation_fiscale_payload(siren: str, today: date) -> dict:
     }
 
 
-def attestation_vigilance_payload(siren: str, today: date) -> dict:
+def attestation_vigilance_payload(siren: str, today: date, base_url: str = SANDBOX_URL) -> dict:
     """The URSSAF attestation: refused for a ceased company, else valid from today."""
     facts = ATTESTATIONS["attestation_vigilance"]
     if siren in CEASED_SIRENS:
@@ -160,7 +168,59 @@ def attestation_vigilance_payload(siren: str, today: date) -> dict:
             "date_debut_validite": start.isoformat(),
             "date_fin_validite": (start + timedelta(days=delivered["valid_for_days"])).isoformat(),
             "code_securite": f"{delivered['code_securite_prefix']}{siren}",
-            "document_url": f"{SANDBOX_URL}/documents/attestation_vigilance_{siren}.pdf",
+            "document_url": document_url("vigilance", siren, base_url),
             "document_url_expires_in": delivered["document_url_expires_in"],
         }
     return {"data": data, "links": {}, "meta": {}}
+
+
+def company_name(siren: str) -> str | None:
+    """The name of the unité légale behind a SIREN (a person: NAME First name), or None."""
+    for siret, record in ETABLISSEMENTS.items():
+        if siret[:9] != siren:
+            continue
+        unite_legale = record["unite_legale"]
+        if unite_legale["type"] == "personne_morale":
+            return unite_legale["personne_morale_attributs"]["raison_sociale"]
+        person = unite_legale["personne_physique_attributs"]
+        names = (person["nom_usage"] or person["nom_naissance"], person["prenom_usuel"])
+        return " ".join(name for name in names if name) or None
+    return None
+
+
+def _french(day: str | None) -> str:
+    return f"{day[8:10]}/{day[5:7]}/{day[:4]}" if day else "non précisée"
+
+
+def attestation_document(kind: str, siren: str, today: date) -> bytes | None:
+    """The PDF behind an attestation's document_url, with the same facts as its answer;
+    None when the answer gives no document (unknown company, vigilance refused)."""
+    name = company_name(siren)
+    if name is None:
+        return None
+    texts = ATTESTATIONS["documents"]
+    if kind == "fiscale":
+        data = attestation_fiscale_payload(siren, today)["data"]
+        facts = [
+            f"Date de délivrance : {_french(data['date_delivrance_attestation'])}",
+            f"Situation au : {_french(data['date_periode_analysee'])}",
+        ]
+    else:
+        data = attestation_vigilance_payload(siren, today)["data"]
+        if data["document_url"] is None:
+            return None
+        facts = [
+            f"Valable du {_french(data['date_debut_validite'])} "
+            f"au {_french(data['date_fin_validite'])}",
+            f"Code de sécurité : {data['code_securite']}",
+        ]
+    document = texts[f"attestation_{kind}"]
+    lines = [
+        f"Délivrée par : {document['issuer']}",
+        f"Entreprise : {name}",
+        f"SIREN : {siren[:3]} {siren[3:6]} {siren[6:]}",
+        *facts,
+        "",
+        texts["notice"],
+    ]
+    return one_page_pdf(document["title"], lines, created=today, producer=texts["producer"])

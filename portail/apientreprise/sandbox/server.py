@@ -41,7 +41,10 @@ def make_wsgi_app(
         }
         if on_request is not None:
             on_request(method, path, dict(query), dict(headers))
-        answer = sandbox.handle(method, path, query, headers)
+        # Document links point back at the host this server was reached at.
+        host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+        base_url = f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
+        answer = sandbox.handle(method, path, query, headers, base_url=base_url)
         if answer.delay:
             wait(answer.delay)
         response_headers = list(answer.headers.items())

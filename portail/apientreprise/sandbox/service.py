@@ -7,6 +7,7 @@ records and error bodies come from the data files.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from datetime import date, datetime
@@ -24,6 +25,7 @@ from portail.apientreprise.sandbox.routes import (
     route_for,
     target_siren,
 )
+from portail.core.api_urls import SANDBOX_URL
 from portail.core.tokens import NotAJwt, decode_claims
 
 SLOW_DELAY = 8.0  # past the 5 s client timeout the docs recommend for JSON routes
@@ -33,6 +35,13 @@ PERSONA_RETRY_AFTER = 10  # seconds; short so that a demo click does not freeze 
 
 
 _MANDATORY_PARAMS = ("context", "object", "recipient")
+
+
+# Where the documents of the attestation answers are served (records.document_url).
+_DOCUMENT = re.compile(
+    re.escape(records.DOCUMENTS_PREFIX) + r"attestation_(fiscale|vigilance)_([0-9]{9})\.pdf"
+)
+PDF_CONTENT_TYPE = "application/pdf"
 
 
 class Sandbox:
@@ -60,12 +69,21 @@ class Sandbox:
         self._limiter.reset()
 
     def handle(
-        self, method: str, path: str, query: dict[str, str], headers: dict[str, str]
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        *,
+        base_url: str = SANDBOX_URL,
     ) -> SandboxAnswer:
-        """Answer one request to the fictitious API Entreprise, like the real one would."""
+        """Answer one request to the fictitious API Entreprise, like the real one would.
+        `base_url` is where this sandbox is reached: its document links point there."""
         now = self.clock()
         headers = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
         query = query or {}
+        if urlsplit(path).path.startswith(records.DOCUMENTS_PREFIX):
+            return self._document(method, urlsplit(path).path, headers, now)
         route, identifier = route_for(urlsplit(path).path.rstrip("/") or "/")
         if route is None:
             return errors(404, "unknown_route")
@@ -103,7 +121,7 @@ class Sandbox:
             return self._persona_error(kind, route, now)
         delay = self.slow_delay if siren in SLOW_SIRENS else 0.0
 
-        payload = _payload(route, identifier, datetime.fromtimestamp(now).date())
+        payload = _payload(route, identifier, datetime.fromtimestamp(now).date(), base_url)
         if payload is None:
             return errors(404, f"not_found_{route.provider}")
         extra = dict(limit_headers)
@@ -111,6 +129,25 @@ class Sandbox:
             # Documented on these routes; the value is empty (but present) when nothing is cached.
             extra.update({"X-Response-Cached": "false", "X-Cache-Expires-in": ""})
         return answer(200, payload, extra, delay)
+
+    def _document(
+        self, method: str, path: str, headers: dict[str, str], now: float
+    ) -> SandboxAnswer:
+        """An attestation's PDF, like the file store behind a document_url: the link is its
+        own credential, so a request carrying an Authorization header is refused (as a
+        presigned URL's store does), and what the API gave no link for is not found."""
+        if method.upper() not in ("GET", "HEAD"):
+            return errors(405, "method_not_allowed", headers={"Allow": "GET"})
+        if "authorization" in headers:
+            return errors(400, "document_with_credentials")
+        match = _DOCUMENT.fullmatch(path)
+        if match is None or match.group(2) in ERROR_PERSONAS:
+            return errors(404, "document_not_found")
+        kind, siren = match.groups()
+        content = records.attestation_document(kind, siren, datetime.fromtimestamp(now).date())
+        if content is None:
+            return errors(404, "document_not_found")
+        return answer(200, content, {"Content-Type": PDF_CONTENT_TYPE})
 
     def _persona_error(self, kind: str, route: Route, now: float) -> SandboxAnswer:
         retry = {
@@ -181,7 +218,7 @@ def _check_params(
     return None, siren
 
 
-def _payload(route: Route, identifier: str, today: date) -> dict | None:
+def _payload(route: Route, identifier: str, today: date, base_url: str) -> dict | None:
     if route.name in ("etablissement_diffusible", "etablissement"):
         return records.etablissement_payload(identifier, protected=route.name == "etablissement")
     if route.name in ("association_open_data", "association"):
@@ -189,5 +226,5 @@ def _payload(route: Route, identifier: str, today: date) -> dict | None:
     if identifier not in KNOWN_SIRENS:
         return None
     if route.name == "attestation_fiscale":
-        return records.attestation_fiscale_payload(identifier, today)
-    return records.attestation_vigilance_payload(identifier, today)
+        return records.attestation_fiscale_payload(identifier, today, base_url)
+    return records.attestation_vigilance_payload(identifier, today, base_url)
