@@ -5,8 +5,8 @@ token, and nothing where the API gave no link."""
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 from datetime import date, datetime
