@@ -26,6 +26,7 @@ EVENT_LABELS = {
     "deposit_viewed": "Consultation d'une demande",
     "attestation_downloaded": "Téléchargement d'une attestation",
     "deposits_exported": "Export des demandes",
+    "journal_exported": "Export du journal des appels",
 }
 
 

@@ -194,3 +194,13 @@ def test_the_token_never_reaches_the_journal_page(admin):
     journal_row(db)
     assert token not in client.get("/admin/journal").get_data(as_text=True)
     assert token not in client.get("/admin/journal?format=csv").get_data(as_text=True)
+
+
+def test_a_journal_export_is_traced_to_the_agent_with_its_selection(admin):
+    client, db = admin
+    journal_row(db)
+    client.get(f"/admin/journal?format=csv&siret={SIRET}&du=2026-01-01").get_data()
+    event = db.execute(
+        "SELECT username, detail FROM admin_events WHERE event = 'journal_exported'"
+    ).fetchall()
+    assert event == [("alice", f"SIRET ou SIREN {SIRET}, du 2026-01-01")]
