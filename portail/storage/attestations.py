@@ -18,10 +18,12 @@ import os
 import re
 import secrets
 from dataclasses import asdict, dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import sqlite_utils
 
+from portail.core.paris_time import PARIS
 from portail.storage.database import fetch_all, fetch_one, immediate, utcnow
 
 OBTAINED = "obtenue"
@@ -58,6 +60,22 @@ class Attestation:
     @property
     def downloadable(self) -> bool:
         return self.status == OBTAINED and bool(self.file_name)
+
+    def expired_on(self, today: date | None = None) -> bool:
+        """True once the validity's last day (a Paris calendar day) has passed: an expired
+        attestation de vigilance no longer proves anything, the agent fetches a new one."""
+        if not self.valid_until:
+            return False
+        try:
+            last_day = date.fromisoformat(self.valid_until[:10])
+        except ValueError:
+            return False
+        return last_day < (today or datetime.now(PARIS).date())
+
+    @property
+    def expired(self) -> bool:
+        """`expired_on` today (for the templates)."""
+        return self.expired_on()
 
 
 def is_attestation_id(value: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import stat
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -185,3 +186,11 @@ def test_only_names_the_store_hands_out_are_read_or_removed(database, tmp_path):
         store.read_document(tmp_path / "documents", row)
     store.remove_document(tmp_path / "documents", "../secret_key")
     assert secret.exists()
+
+
+def test_a_vigilance_past_its_last_valid_day_is_expired(database):
+    ref = file(database)
+    row = obtained(database, ref, valid_until="2026-06-30")
+    assert not row.expired_on(date(2026, 6, 30))  # the last day still counts
+    assert row.expired_on(date(2026, 7, 1))
+    assert not obtained(database, ref, kind="fiscale").expired_on(date(2030, 1, 1))
