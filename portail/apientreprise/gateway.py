@@ -173,7 +173,15 @@ class Gateway:
             call.journal_joined(trace)
         if isinstance(result, ApiEntrepriseError):
             raise result
-        return Answer(result.body, result.checked, result.from_cache, joined)
+        if not joined:
+            return result
+        # Only the body is shared: each caller's own `check` reads it (two applicants may
+        # join one association call from two different établissements of it).
+        try:
+            checked = call.checked(result.body)
+        except BadPayload as exc:
+            raise BadAnswer(note=f"données incomplètes ({exc})"[:200]) from None
+        return Answer(result.body, checked, result.from_cache, joined=True)
 
     # -- the leader's path ----------------------------------------------------------------
 

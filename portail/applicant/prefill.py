@@ -141,6 +141,7 @@ def _lookup(gateway, db, settings, siret, actor, object_, client) -> LookupOutco
             )
             association_body, tiers = association.body, association.checked
             from_cache = from_cache or association.from_cache
+            joined = joined or association.joined
         except ApiEntrepriseError as error:
             # The company data stands on its own: keep it and say what is missing.
             logger.info("Association %s non complétée : %s", tiers.siren, error._summary())

@@ -23,6 +23,7 @@ from tests.api_helpers import check_privileges, journal_row, lookup
 from tests.fault_double import (
     FaultDouble,
     Reply,
+    association_body,
     error_body,
     etablissement_body,
     refused_url,
@@ -454,3 +455,36 @@ def test_a_transferred_establishment_answer_also_serves_its_successor(database, 
     assert direct.from_cache and direct.tiers.siret == successor
     assert direct.tiers.redirected_from == ""
     assert double.count(ETAB) == 1
+
+
+def test_two_establishments_of_one_association_joined_keep_their_own_data(tmp_path, conf, double):
+    # Two applicants of one association (one SIREN), two SIRETs, at the same moment: the
+    # association call is joined, but each keeps its own établissement (review finding).
+    path = tmp_path / "shared.sqlite3"
+    store.migrate(store.connect(path))
+    siren = "775672272"
+    head, branch = f"{siren}00018", f"{siren}00026"
+    for siret, name in ((head, "SIEGE"), (branch, "ANTENNE")):
+        body = etablissement_body(siret, name, legal_form="9220")
+        double.on(ETAB + siret, Reply(body=body))
+    double.on(ASSO, Reply(body=association_body(siren), delay=0.4))
+    outcomes = {}
+    start = threading.Barrier(2)
+
+    def applicant(siret):
+        db = store.connect(path)
+        start.wait()
+        outcomes[siret] = run(db, conf, siret)
+        db.conn.close()
+
+    threads = [threading.Thread(target=applicant, args=(s,)) for s in (head, branch)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert double.count(ASSO) == 1  # joined: one upstream call
+    assert sum(outcome.joined for outcome in outcomes.values()) == 1
+    for siret, name in ((head, "SIEGE"), (branch, "ANTENNE")):
+        assert outcomes[siret].tiers.siret == siret
+        assert outcomes[siret].tiers.raison_sociale == name
+        assert outcomes[siret].tiers.rna == "W751000001"
