@@ -66,6 +66,13 @@ _ARRONDISSEMENT = re.compile(
     r"(paris|lyon|marseille) [0-9]{1,2} ?(?:er|e|eme|ieme)?(?: arr| arrondissement)?"
 )
 
+# "PARIS CEDEX 12", "Lyon cedex": the cedex is a delivery mode, not another commune.
+_CEDEX = re.compile(r" cedex(?: [0-9]{1,3})?$")
+
+# Name fields compared as a set of words: a sole trader's name is typed "Jean Dupont" as
+# often as INSEE's "DUPONT JEAN".
+_UNORDERED_FIELDS = frozenset({"raison_sociale"})
+
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _FRENCH_DATE = re.compile(r"([0-9]{1,2})[/.\- ]([0-9]{1,2})[/.\- ]([0-9]{4})")
 
@@ -94,6 +101,8 @@ _STREET_WORDS = {
     "ste": "sainte",
 }
 
+_SAINTS = {"st": "saint", "ste": "sainte"}
+
 # Repetition indices of a street number: "22 B" = "22bis".
 _REPETITION = {"b": "bis", "t": "ter", "q": "quater"}
 
@@ -102,8 +111,9 @@ _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß"
 
 def plain(text: str | None) -> str:
     """Lower case, no accents, words of letters and digits separated by single spaces, and
-    initials joined."""
-    decomposed = unicodedata.normalize("NFKD", (text or "").translate(_LIGATURES))
+    initials joined; "&" reads "et"."""
+    text = (text or "").replace("&", " et ")
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
     stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
     words = _NOT_WORD.sub(" ", stripped.casefold()).strip()
     # Initials: "A.B.C." and "ABC" are one word.
@@ -136,8 +146,11 @@ def comparable(name: str, value: str | None) -> str:
         return _date(text)
     words = plain(text)
     if name == "commune":
+        words = _CEDEX.sub("", words)
         match = _ARRONDISSEMENT.fullmatch(words)
-        return match[1] if match else words
+        words = match[1] if match else words
+        # "St Etienne" = "SAINT-ETIENNE", "Ste Foy" = "SAINTE-FOY".
+        return " ".join(_SAINTS.get(word, word) for word in words.split())
     if name == "adresse_numero":
         match = re.fullmatch(r"([0-9]+) ?([a-z]*)", words)
         if match:
@@ -152,6 +165,8 @@ def field_status(name: str, declared: str | None, certified: str | None) -> str:
     """SAME, DIFFERENT, NOT_DECLARED (only certified) or NOT_CERTIFIED (only declared)."""
     left, right = comparable(name, declared), comparable(name, certified)
     if left == right:
+        return SAME
+    if name in _UNORDERED_FIELDS and sorted(left.split()) == sorted(right.split()):
         return SAME
     if not left:
         return NOT_DECLARED

@@ -211,3 +211,31 @@ def test_empty_on_both_sides_says_so():
     rna = next(row for row in comparison.rows if row.name == "rna")
     assert rna.status == SAME and rna.status_label == "Vide des deux côtés"
     assert certified.STATE_LABELS[comparison.state].startswith("Conforme")
+
+
+@pytest.mark.parametrize(
+    ("name", "declared", "certified"),
+    [
+        ("commune", "St Etienne", "SAINT-ETIENNE"),
+        ("commune", "Ste Foy les Lyon", "SAINTE-FOY-LES-LYON"),
+        ("commune", "Paris Cedex 12", "PARIS"),
+        ("commune", "Lyon cedex", "LYON"),
+        ("raison_sociale", "Dupont & Fils", "DUPONT ET FILS"),
+        ("raison_sociale", "Jean Dupont", "DUPONT Jean"),  # a sole trader, as typed
+    ],
+)
+def test_review_findings_are_not_differences(name, declared, certified):
+    assert field_status(name, declared, certified) == SAME
+
+
+@pytest.mark.parametrize(
+    ("name", "declared", "certified"),
+    [
+        ("commune", "Saint-Étienne", "SAINT-CHAMOND"),
+        ("commune", "Paris Cedex 12", "LYON"),
+        ("raison_sociale", "Dupont & Fils", "DUPONT"),
+        ("raison_sociale", "Jean Dupont", "DUPONT JEANNE"),
+    ],
+)
+def test_the_new_rules_still_see_real_differences(name, declared, certified):
+    assert field_status(name, declared, certified) == DIFFERENT
