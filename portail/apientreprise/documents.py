@@ -20,6 +20,7 @@ its host only. No Flask here.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from portail.apientreprise.catalogue import ROUTE_ATTESTATION_FISCALE, ROUTE_ATT
 from portail.apientreprise.errors import BadAnswer, Timeout
 from portail.apientreprise.reading import connection_note, is_timeout, read_capped, text
 from portail.apientreprise.transport import HttpTransport
+from portail.core.api_urls import SANDBOX_URL
 from portail.core.netaddr import is_loopback_host
 from portail.core.tiers import BadPayload
 
@@ -145,27 +147,51 @@ class Document:
 
 
 def url_refusal(url: str, api_url: str) -> str | None:
-    """Why the portal will not open this document link, or None when it may."""
+    """Why the portal will not open this document link, or None when it may.
+
+    The link comes from API Entreprise's answer, but the portal opens it from inside the
+    authority's network: it never follows one to the machine itself, a private or
+    link-local address (cloud metadata), or the built-in sandbox, unless the API itself is
+    there (the local sandbox server, a test double, the demonstration).
+    """
     try:
         parts = urlsplit(url)
         host = parts.hostname
         has_credentials = bool(parts.username or parts.password)
+        api_host = urlsplit(api_url).hostname
     except ValueError:
         return "lien illisible"
     if not host:
         return "lien sans nom d'hôte"
     if has_credentials:
         return "lien contenant des identifiants"
-    if parts.scheme == "https":
-        return None
-    if parts.scheme == "http" and is_loopback_host(host):
-        try:
-            api_host = urlsplit(api_url).hostname
-        except ValueError:
-            api_host = None
-        if is_loopback_host(api_host):
-            return None  # the local sandbox server or a test double, like the API itself
-    return f"lien en {parts.scheme or 'schéma inconnu'} au lieu de https"
+    if parts.scheme not in ("https", "http"):
+        return f"lien en {parts.scheme or 'schéma inconnu'} au lieu de https"
+    if is_loopback_host(api_host):
+        # The API is on this machine (a local sandbox server, a test double): so are its
+        # documents.
+        return None if is_loopback_host(host) or parts.scheme == "https" else _NOT_HTTPS
+    if parts.scheme != "https":
+        return _NOT_HTTPS
+    if host == urlsplit(SANDBOX_URL).hostname and api_url.rstrip("/") != SANDBOX_URL:
+        return "lien vers le bac à sable intégré alors que l'API configurée est réelle"
+    if _internal_host(host):
+        return "lien vers une adresse interne (machine locale ou réseau privé)"
+    return None
+
+
+_NOT_HTTPS = "lien en http au lieu de https"
+
+
+def _internal_host(host: str) -> bool:
+    """The machine itself or a private, link-local or reserved address, written as such."""
+    if is_loopback_host(host) or host.rstrip(".").endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False  # a name: API Entreprise's document hosts are public names
+    return not address.is_global
 
 
 def _host(url: str) -> str:

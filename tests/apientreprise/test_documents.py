@@ -345,3 +345,26 @@ def test_document_routes_get_the_document_timeout_json_routes_do_not(database, d
         gateway.call(
             database, conf, ROUTE_ETABLISSEMENT_DIFFUSIBLE, "99912340900016", actor="a", object_="o"
         )
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://169.254.169.254/latest/meta-data/",  # cloud metadata
+        "https://127.0.0.1:8443/attestation.pdf",
+        "https://[::1]/attestation.pdf",
+        "https://localhost/attestation.pdf",
+        "https://10.0.0.5/attestation.pdf",
+        "https://192.168.1.20/attestation.pdf",
+        "https://bac-a-sable.api-entreprise.invalid/documents/a.pdf",  # sandbox, real API
+    ],
+)
+def test_a_link_to_an_internal_host_is_never_opened_beside_the_real_api(link):
+    assert documents.url_refusal(link, "https://entreprise.api.gouv.fr")
+
+
+def test_public_and_demonstration_links_are_opened():
+    production = "https://entreprise.api.gouv.fr"
+    assert documents.url_refusal("https://storage.entreprise.api.gouv.fr/a.pdf", production) is None
+    sandbox_url = "https://bac-a-sable.api-entreprise.invalid"
+    assert documents.url_refusal(f"{sandbox_url}/documents/a.pdf", sandbox_url) is None
