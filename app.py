@@ -13,6 +13,7 @@ from pathlib import Path
 from flask import Flask
 
 from portail.admin import blueprint as admin_blueprint
+from portail.admin import maintenance_cli
 from portail.apientreprise import sandbox
 from portail.apientreprise.gateway import Gateway
 from portail.apientreprise.policy import GatewayPolicy
@@ -24,11 +25,20 @@ from portail.core.api_urls import SANDBOX_URL
 from portail.core.settings_rules import DEFAULT_CONTEXT
 from portail.core.tokens import mint_token
 from portail.instruction import blueprint as instruction_blueprint
+from portail.storage import token_key
 from portail.web import client_address, extensions, health, layout, security
 
 # Threads of the waitress server (`python -m portail.serve --threads`): the HTTP pool to
 # API Entreprise keeps as many connections.
 DEFAULT_SERVER_THREADS = 8
+
+
+def _private_instance(instance_path: str) -> None:
+    """The instance folder (database, keys, documents) is the owner's only: 0700."""
+    path = Path(instance_path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
 
 
 def _load_or_create_secret_key(instance_path: str) -> str:
@@ -42,9 +52,13 @@ def _load_or_create_secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    """Application factory: configuration, services, blueprints, CLI. The only wiring."""
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """Application factory: configuration, services, blueprints, CLI. The only wiring.
+
+    `instance_path`: the instance folder (absolute), `instance/` beside this file unless given.
+    """
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    _private_instance(app.instance_path)
     app.config.from_mapping(
         DATABASE=str(Path(app.instance_path) / "portail.sqlite3"),
         EXTRA_API_BASE_URLS=[],
@@ -68,6 +82,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _load_or_create_secret_key(app.instance_path)
+    # The token's key is read where the database is opened (storage/token_key), never kept
+    # in the configuration; created now on first start, or checked when given in the
+    # environment (a malformed PORTAIL_TOKEN_KEY stops the start with a French message).
+    app.config.pop("TOKEN_KEY", None)
+    token_key.prepare(app.config["DATABASE"])
 
     client_address.init_app(app)
     log_scrub.install()  # the API token is masked in every log line, whoever logs it
@@ -79,6 +98,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(health.bp)
     admin_blueprint.init_app(app)
+    maintenance_cli.init_app(app)
     instruction_blueprint.init_app(app)
 
     seeded = extensions.prepare_database(app)

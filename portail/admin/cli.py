@@ -183,7 +183,9 @@ def settings_show() -> None:
     click.echo(
         f"api_url          {current.api_url} ({settings_rules.url_label(current.api_url, extra)})"
     )
-    if not state.present:
+    if not state.present and settings.token_lost(db):
+        click.echo("token            (illisible : clé perdue, ressaisissez le jeton)")
+    elif not state.present:
         click.echo("token            (aucun)")
     elif not state.readable:
         click.echo(f"token            …{state.last4} (illisible : ce n'est pas un JWT)")

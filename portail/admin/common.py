@@ -27,6 +27,9 @@ EVENT_LABELS = {
     "attestation_downloaded": "Téléchargement d'une attestation",
     "deposits_exported": "Export des demandes",
     "journal_exported": "Export du journal des appels",
+    "database_backup": "Sauvegarde de la base",
+    "retention_purge": "Purge des données anciennes",
+    "token_key_rotated": "Clé de chiffrement du jeton renouvelée",
 }
 
 

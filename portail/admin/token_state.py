@@ -161,6 +161,16 @@ def _refusal_words(row: dict) -> str:
     }.get(code or "", f"jeton refusé (HTTP {row.get('status')})")
 
 
+# A token is stored but no key opens it (storage/token_key): read as absent meanwhile.
+KEY_LOST = (
+    "Jeton illisible : clé perdue, ressaisissez le jeton",
+    "Le jeton enregistré est chiffré avec une clé que le portail n'a plus (fichier "
+    "instance/token_key perdu ou remplacé, ou variable PORTAIL_TOKEN_KEY changée) : le "
+    "pré-remplissage est arrêté et les demandeurs remplissent à la main.",
+    "Collez de nouveau le jeton fourni par API Entreprise dans les paramètres.",
+)
+
+
 def banner(db: sqlite_utils.Database, current: settings_rules.Settings) -> Banner | None:
     """The most urgent thing to tell the admin about the token, or None."""
     state = token_state(current.token)
@@ -169,6 +179,8 @@ def banner(db: sqlite_utils.Database, current: settings_rules.Settings) -> Banne
         "les paramètres."
     )
     if not state.present:
+        if settings.token_lost(db):
+            return Banner("danger", *KEY_LOST)
         if current.enabled:
             return Banner(
                 "warning",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import pkgutil
 import sqlite3
 from collections.abc import Iterator
@@ -27,10 +28,33 @@ def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+# The database and the files SQLite keeps beside it hold personal data: owner only.
+PRIVATE_FILE_MODE = 0o600
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _private_files(path: Path) -> None:
+    """Create the database file 0600 (SQLite gives its -wal, -shm and -journal the mode of
+    the database file), in a folder created 0700, whatever the umask; bring back to 0600
+    the files an older version left readable by others."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):  # another process created it meanwhile
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    for file in (path, *(path.with_name(path.name + side) for side in _SIDE_FILES)):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(PRIVATE_FILE_MODE)
+        except FileNotFoundError:
+            continue
+        except OSError:  # another owner's file: SQLite will say what it can do with it
+            continue
+
+
 def connect(path: str | Path) -> sqlite_utils.Database:
     """Open the database with the pragmas every connection needs."""
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _private_files(Path(path))
     # isolation_level=None: no implicit BEGIN from the sqlite3 module; transactions are
     # explicit (immediate() here, atomic() in sqlite-utils).
     conn = sqlite3.connect(
@@ -44,6 +68,9 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     # FULL sync makes an acknowledged commit durable even on power loss (a filed deposit
     # must never be lost). WAL mode is persistent in the file: migrate() sets it once.
     conn.execute("PRAGMA synchronous = FULL")
+    # Deleted content is overwritten with zeros: a replaced token, a purged deposit do not
+    # linger in free space for a copy of the file to reveal.
+    conn.execute("PRAGMA secure_delete = ON")
     return sqlite_utils.Database(conn)
 
 
@@ -127,15 +154,22 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
             "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
         )
         done = {row["name"] for row in db.query("SELECT name FROM _migrations")}
+        rewrite = False
         for name, module in _migration_modules():
             if name in done:
                 continue
             module.up(db)
             db["_migrations"].insert({"name": name, "applied_at": utcnow()})
             applied_now.append(name)
+            rewrite = rewrite or getattr(module, "VACUUM_AFTER", False)
         if applied_now:
             # Fresh statistics for the planner: with several indexes able to serve a
             # filter, it picks the one that reads fewest rows (a table that is still
             # empty gets none, and the planner keeps its defaults).
             db.execute("ANALYZE")
+    if rewrite:
+        # A migration removed secrets (m0002: a plaintext token): rebuild the file so no
+        # free page keeps them, then empty the WAL that received the rebuilt pages.
+        db.conn.execute("VACUUM")
+        db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return applied_now
