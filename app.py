@@ -1,7 +1,9 @@
 """Mini-portail des aides: create_app() builds the Flask application.
 
-Run the demonstration with `make run`; serve in production with
-`waitress-serve --host H --port P --call app:create_app`.
+Run the demonstration with `make run`; serve in production behind the HTTPS proxy with
+`PORTAIL_TRUSTED_PROXIES=1 waitress-serve --host 127.0.0.1 --port P
+--no-clear-untrusted-proxy-headers --call app:create_app` (README: without the flag, waitress
+deletes X-Forwarded-For and every applicant shares the proxy's address).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`python -m portail.serve`: serve the portal with waitress and say how to use it.
 
-`make run` calls this. In production, `waitress-serve --call app:create_app` works as well.
+`make run` calls this. In production, the README's `waitress-serve` command works as well.
 """
 
 from __future__ import annotations
@@ -36,7 +36,16 @@ def main(argv: list[str] | None = None) -> None:
     print("  mot de passe affiché au premier démarrage, ou à redéfinir avec")
     print("  .venv/bin/flask --app app admin set-password admin)")
     print("Arrêt : Ctrl+C\n", flush=True)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="portail")
+    # Proxy headers reach the app, which trusts them TRUSTED_PROXIES hops deep (waitress
+    # would delete X-Forwarded-For: README, "Production").
+    waitress.serve(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        ident="portail",
+        clear_untrusted_proxy_headers=False,
+    )
 
 
 if __name__ == "__main__":

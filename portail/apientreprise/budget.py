@@ -40,13 +40,39 @@ _CLIENT_CALLS = "SELECT count(*), min(at) FROM rate_budget_calls WHERE bucket = 
 _NETWORK_CALLS = "SELECT count(*), min(at) FROM rate_budget_calls WHERE bucket = ? AND network = ?"
 
 
+# The time the n-th oldest call of the window was sent (n from 0).
+_NTH_OLDEST = "SELECT at FROM rate_budget_calls WHERE bucket = ? ORDER BY at LIMIT 1 OFFSET ?"
+
+
+@dataclass(frozen=True)
+class Reserve:
+    """The part of each minute's budget kept for light clients.
+
+    A client is heavy once it has made `light_calls` calls in the window (or its network,
+    an IPv6 /48, `light_network_calls`); a heavy client's call is refused once the window
+    holds `limit - ceil(limit * percent / 100)` calls. Clients without a key (agents, the
+    admin) are never heavy.
+    """
+
+    percent: int = 0
+    light_calls: int = 0
+    light_network_calls: int = 0
+
+    def calls(self, limit: int) -> int:
+        """Calls of a `limit` kept for light clients (never the whole budget)."""
+        if self.percent <= 0 or self.light_calls <= 0:
+            return 0
+        return min(limit - 1, -(-limit * self.percent // 100))
+
+
 @dataclass(frozen=True)
 class Admission:
     """The answer of `try_acquire`: granted, or refused with the time a call may leave."""
 
     granted: bool
     retry_at: float = 0.0  # epoch seconds
-    # "budget", "client", "network", "rate_limited" (after a 429), "api_remaining"
+    # "budget", "client", "network", "rate_limited" (after a 429), "api_remaining",
+    # "client_reserve"/"network_reserve" (a heavy client, the rest kept for light ones)
     reason: str = ""
 
     def retry_after(self, now: float | None = None) -> float:
@@ -76,6 +102,7 @@ def try_acquire(
     per_client: int | None = None,
     network: str | None = None,
     per_network: int | None = None,
+    reserve: Reserve | None = None,
 ) -> Admission:
     """Take one call from the budget if one is free; never waits.
 
@@ -86,8 +113,10 @@ def try_acquire(
     `per_client` of the calls of the window: the form is public, and without a share one
     script could spend the authority's whole budget and leave every applicant without
     prefill. `network` and `per_network` cap the client's wider network the same way (an
-    IPv6 subscriber holds many /64s).
+    IPv6 subscriber holds many /64s). With `reserve`, a client (or network) that is already
+    heavy this minute leaves the last part of the budget to light clients.
     """
+    reserve = reserve or Reserve()
     with relaxed_durability(db), immediate(db):
         now = time.time() if now is None else now
         state = _state(db, bucket)
@@ -105,17 +134,26 @@ def try_acquire(
         used, oldest = db.execute(
             "SELECT count(*), min(at) FROM rate_budget_calls WHERE bucket = ?", (bucket,)
         ).fetchone()
-        for sql, key, cap, reason in (
-            (_CLIENT_CALLS, client, per_client, "client"),
-            (_NETWORK_CALLS, network, per_network, "network"),
+        heavy = None  # why this client may not take the reserve, if it may not
+        for sql, key, cap, light, reason in (
+            (_CLIENT_CALLS, client, per_client, reserve.light_calls, "client"),
+            (_NETWORK_CALLS, network, per_network, reserve.light_network_calls, "network"),
         ):
-            if key is None or not cap:
+            if key is None or not (cap or light):
                 continue
             mine, my_oldest = db.execute(sql, (bucket, key)).fetchone()
-            if mine >= cap:
+            if cap and mine >= cap:
                 return Admission(False, (my_oldest or now) + WINDOW_SECONDS, reason)
-        if used >= effective_limit(per_minute, state.get("api_limit")):
+            if light and mine >= light and heavy is None:
+                heavy = f"{reason}_reserve"
+        limit = effective_limit(per_minute, state.get("api_limit"))
+        if used >= limit:
             return Admission(False, (oldest or now) + WINDOW_SECONDS, "budget")
+        kept = reserve.calls(limit)
+        if heavy is not None and kept and used >= limit - kept:
+            # Free again once enough calls age out to bring the window under limit - kept.
+            (nth,) = db.execute(_NTH_OLDEST, (bucket, used - (limit - kept))).fetchone()
+            return Admission(False, nth + WINDOW_SECONDS, heavy)
         db.execute(
             "INSERT INTO rate_budget_calls (bucket, at, client, network) VALUES (?, ?, ?, ?)",
             (bucket, now, client, network),
@@ -140,6 +178,7 @@ def acquire(
     per_client: int | None = None,
     network: str | None = None,
     per_network: int | None = None,
+    reserve: Reserve | None = None,
 ) -> Admission:
     """Take one call, waiting only when a slot frees within `max_wait` seconds.
 
@@ -156,6 +195,7 @@ def acquire(
             per_client=per_client,
             network=network,
             per_network=per_network,
+            reserve=reserve,
         )
         if admission.granted:
             return admission

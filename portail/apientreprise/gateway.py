@@ -57,8 +57,10 @@ from portail.storage.database import immediate, relaxed_durability
 logger = logging.getLogger(__name__)
 
 _NEGATIVE_ERRORS = {"not_found": NotFound, "not_public": NotPublic}
-# Why the budget refused a call -> the error raised (default: BudgetSpent).
+# Why the budget refused a call -> the error raised (default: BudgetSpent). A heavy client
+# kept out of the light clients' reserve is told it searched a lot, as past its share.
 _REFUSALS = {"client": ClientShareSpent, "network": NetworkShareSpent}
+_REFUSALS.update(client_reserve=ClientShareSpent, network_reserve=NetworkShareSpent)
 
 
 class Gateway:
@@ -276,6 +278,7 @@ class Gateway:
             per_client=share,
             network=applicant.network if applicant else None,
             per_network=NETWORK_SHARE_FACTOR * share if share else None,
+            reserve=policy.reserve,
         )
 
     def _finish(self, call, answer, error, duration_ms) -> Trace:

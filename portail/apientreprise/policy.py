@@ -10,7 +10,8 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from portail.apientreprise import circuit
+from portail.apientreprise import budget, circuit
+from portail.core.netaddr import NETWORK_SHARE_FACTOR
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,8 @@ CONFIG_KEYS = {
     "RATE_BUDGET_DOCUMENTS_PER_MINUTE": "document_budget_per_minute",
     "RATE_BUDGET_MAX_WAIT_SECONDS": "budget_max_wait",
     "RATE_BUDGET_PER_CLIENT_PER_MINUTE": "budget_per_client",
+    "RATE_BUDGET_LIGHT_RESERVE_PERCENT": "light_reserve_percent",
+    "RATE_BUDGET_LIGHT_CLIENT_CALLS": "light_client_calls",
     "API_TIMEOUT_SECONDS": "timeout",
     "API_DOCUMENT_TIMEOUT_SECONDS": "document_timeout",
     "CIRCUIT_FAILURE_THRESHOLD": "circuit_threshold",
@@ -58,12 +61,23 @@ class GatewayPolicy:
     # no share. 20 distinct, uncached SIRETs a minute is far more than a person types, even
     # at a town hall desk where several applicants share one address.
     budget_per_client: int = 20
+    # Part of each minute's budget (in percent) kept for light clients: a client that has
+    # made `light_client_calls` calls this minute (its IPv6 /48, NETWORK_SHARE_FACTOR times
+    # more) may only use the budget up to the rest, so ten busy addresses cannot take it
+    # all. A person looking up their organisation makes one to three calls. 0: no reserve.
+    light_reserve_percent: int = 25
+    light_client_calls: int = 5
     timeout: float = 5.0  # JSON routes (API Entreprise's recommendation)
     document_timeout: float = 12.0  # document routes
     circuit_threshold: int = 5
     circuit_cooldown: float = 30.0
 
     def __post_init__(self) -> None:
+        # At most 90 %: heavy clients (a town hall desk) must keep some of the budget.
+        object.__setattr__(
+            self, "light_reserve_percent", min(90, max(0, self.light_reserve_percent))
+        )
+        object.__setattr__(self, "light_client_calls", max(0, self.light_client_calls))
         object.__setattr__(
             self,
             "budget_per_minute",
@@ -96,6 +110,12 @@ class GatewayPolicy:
     def per_minute(self, document: bool) -> int:
         """The portal's budget for a route family."""
         return self.document_budget_per_minute if document else self.budget_per_minute
+
+    @property
+    def reserve(self) -> budget.Reserve:
+        """The part of the budget kept for light clients (a /48 is light three times longer)."""
+        light = self.light_client_calls
+        return budget.Reserve(self.light_reserve_percent, light, NETWORK_SHARE_FACTOR * light)
 
     @property
     def circuit(self) -> circuit.CircuitPolicy:
