@@ -82,6 +82,19 @@ def _postcode_rule(form, field):
         raise ValidationError("Le code postal compte 5 chiffres, par exemple 75001.")
 
 
+# The values of the form's two <select>s: a post can hold anything, the page shows these only.
+SIEGE_CHOICES = ("", "oui", "non")
+ETAT_CHOICES = ("", "actif", "fermé")
+
+
+def _choice_rule(choices: tuple[str, ...]):
+    def rule(_form, field):
+        if (field.data or "") not in choices:
+            raise ValidationError("Choisissez l'une des valeurs proposées dans la liste.")
+
+    return rule
+
+
 def _text(label_max: int = 200, required: bool = False):
     validators = [DataRequired(REQUIRED)] if required else [Optional()]
     validators.append(Length(max=label_max, message=f"{label_max} caractères au maximum."))
@@ -100,9 +113,9 @@ class DepositForm(FlaskForm):
     libelle_naf = StringField(validators=_text())
     tranche_effectif = StringField(validators=_text(100))
     date_creation = StringField(validators=_text(10))
-    siege_social = StringField(validators=_text(3))
+    siege_social = StringField(validators=[_choice_rule(SIEGE_CHOICES)])
     siret_siege = StringField(validators=_text(20))
-    etat_administratif = StringField(validators=_text(10))
+    etat_administratif = StringField(validators=[_choice_rule(ETAT_CHOICES)])
     adresse_numero = StringField(validators=_text(20))
     adresse_voie = StringField(validators=_text())
     adresse_complement = StringField(validators=_text())

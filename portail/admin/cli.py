@@ -238,7 +238,7 @@ def settings_set(key: str, value: str) -> None:
             url = settings_rules.validate_api_url(value, extra)
             changes["api_url"] = url
             if current.token and settings_rules.host_changed(current.api_url, url):
-                changes["token"] = ""
+                changes["token"] = ""  # nosec B105  # erasing the token, not a password
     except settings_rules.SettingError as error:
         raise click.ClickException(error.message) from None
     changed = settings.apply_changes(db, changes, CLI_ACTOR)

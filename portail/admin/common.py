@@ -9,7 +9,8 @@ from portail.auth.guard import current_session
 SETTING_LABELS = {
     "enabled": "Assistance à la saisie des tiers avec SIRET : API Entreprise",
     "recipient_siret": "SIRET de votre organisation",
-    "token": "Jeton d'accès",
+    # Bandit (B105) reads "token" and "password" keys as secrets: these are French labels.
+    "token": "Jeton d'accès",  # nosec B105
     "context": "Contexte d'appel",
     "api_url": "URL de l'API Entreprise",
 }
@@ -20,7 +21,7 @@ EVENT_LABELS = {
     "login_failed": "Échec de connexion",
     "login_throttled": "Tentative refusée (trop d'échecs)",
     "logout": "Déconnexion",
-    "password_changed": "Mot de passe changé",
+    "password_changed": "Mot de passe changé",  # nosec B105  # a label
     "admin_created": "Compte administrateur créé",
     "admin_deleted": "Compte administrateur supprimé",
     "deposit_viewed": "Consultation d'une demande",
@@ -29,7 +30,7 @@ EVENT_LABELS = {
     "journal_exported": "Export du journal des appels",
     "database_backup": "Sauvegarde de la base",
     "retention_purge": "Purge des données anciennes",
-    "token_key_rotated": "Clé de chiffrement du jeton renouvelée",
+    "token_key_rotated": "Clé de chiffrement du jeton renouvelée",  # nosec B105  # a label
 }
 
 

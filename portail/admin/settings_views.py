@@ -169,7 +169,7 @@ def clear_token():
         # Nothing to erase: no empty "jeton effacé" line in the history.
         flash("Aucun jeton n'était enregistré : rien n'a été effacé.", "info")
         return redirect(url_for("admin.settings.edit"), 303)
-    settings.apply_changes(db, {"token": ""}, actor())
+    settings.apply_changes(db, {"token": ""}, actor())  # nosec B105  # erasing, not a password
     flash(CLEARED_NOTICE, "ok")
     return redirect(url_for("admin.settings.edit"), 303)
 

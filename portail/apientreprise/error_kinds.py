@@ -271,7 +271,8 @@ _CATALOGUE = (
 
 # Every kind the journal may record -> its entry, in the catalogue's order.
 KINDS: Mapping[str, ErrorKind] = MappingProxyType({entry.kind: entry for entry in _CATALOGUE})
-assert len(KINDS) == len(_CATALOGUE), "an error kind appears twice in the catalogue"
+if len(KINDS) != len(_CATALOGUE):  # checked even under python -O (no assert)
+    raise RuntimeError("an error kind appears twice in the catalogue")
 
 # kind -> short French label, for the admin's journal (its filter and its rows).
 KIND_LABELS: dict[str, str] = {entry.kind: entry.label for entry in _CATALOGUE}

@@ -1,201 +1,73 @@
-"""Blueprint /demande: the deposit form, the tiers fragment, filing, the receipt.
+"""Blueprint /demande: the deposit form, the tiers lookup, filing, the receipt.
 
 One partial (`_tiers.html`) renders inside the full page and alone for htmx. The SIRET input
 lives outside that partial so focus and caret survive a swap, and the status line is an
 `aria-live` region that htmx updates out of band, so screen readers hear what happened.
 
-Without JavaScript, "Pré-remplir" posts the whole form to /demande (`action=prefill`) and the
-page comes back prefilled: a GET would put the e-mail and phone already typed in the URL,
-the browser history and the server logs. GET /demande/tiers stays for htmx and bookmarks.
+Nothing typed travels in a URL. The live lookup is an htmx POST to /demande/tiers carrying
+the CSRF token in a header and only the fields its fragment needs (`LOOKUP_PARAMS`); without
+JavaScript, "Pré-remplir" posts the whole form to /demande (`action=prefill`). GET
+/demande/tiers?siret= stays for links and bookmarks, and reads the SIRET alone.
 """
 
 from __future__ import annotations
 
-import secrets
-
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 
 from forms.deposit import DepositForm, PrefillForm, parse_amount
-from portail.applicant.prefill import lookup_public_tiers
-from portail.core import labels
-from portail.core.formats import siret_fr
-from portail.core.siret import InvalidSiret, normalise, validate_siret
-from portail.core.tiers import TIERS_FIELDS
+from portail.applicant import receipt as receipt_view
+from portail.applicant.form_values import (
+    USE_SIRET,
+    only_siret_typed,
+    siret_only,
+    take_used_siret,
+    typed_values,
+)
+from portail.applicant.limits import filing_limits
+from portail.applicant.lookup import Status, lookup, used_siret_status
+from portail.applicant.origin import is_foreign_request
+from portail.applicant.pages import (
+    NOT_FILED_YET,
+    filing_limited_page,
+    is_tiers_fragment_request,
+    refused_token_page,
+    render_fragment,
+    render_page,
+)
+from portail.core.netaddr import client_keys
 from portail.storage import deposits
-from portail.web.extensions import get_db, get_gateway, get_services, get_settings
+from portail.storage import filing_limits as limits_store
+from portail.storage.database import immediate
+from portail.web.extensions import get_db, get_services, get_settings
 from portail.web.security import csrf
 
 bp = Blueprint("deposit", __name__)
 
 
-APPLICANT_FIELDS = (*labels.APPLICANT_SECTION, *labels.PROJECT_SECTION)
-
-
-TEXT_FIELDS = tuple(dict.fromkeys(("siret", *TIERS_FIELDS, *APPLICANT_FIELDS)))
-
-
-MAX_FIELD_LENGTH = 5000  # echoed values are bounded even before validation
-
-
-NOT_FILED_YET = "Votre demande n'est pas encore déposée : vérifiez les informations ci-dessous."
+bp.add_url_rule("/demande/<ref>/recu", view_func=receipt_view.receipt)
 
 
 PREFILL_ACTION = "prefill"  # value of the "Pré-remplir" button, named "action"
 
 
-USE_SIRET = "use_siret"  # the "Utiliser le SIRET …" button: its value is the answered SIRET
+SESSION_EXPIRED = (
+    "Votre session a expiré. Vos informations sont conservées ci-dessous : "
+    "envoyez à nouveau le formulaire."
+)
 
 
-def _typed_values(source) -> dict[str, str]:
-    """Every text field as typed (from a form or a query string), bounded, never None."""
-    if hasattr(source, "to_dict"):
-        # A werkzeug MultiDict raises (and catches) an exception per missing key on .get():
-        # one plain dict of first values is cheaper for a form of 27 fields.
-        source = source.to_dict()
-    values = {name: (source.get(name) or "")[:MAX_FIELD_LENGTH] for name in TEXT_FIELDS}
-    values["consentement"] = "y" if source.get("consentement") else ""
-    if not values["pays"] and "pays" not in source:
-        values["pays"] = "France"
-    return values
+PREFILL_SESSION_EXPIRED = (
+    "Votre session a expiré et le pré-remplissage n'a pas été lancé. Vos informations sont "
+    "conservées ci-dessous : cliquez à nouveau sur « Pré-remplir »."
+)
 
 
-def _take_used_siret(values: dict[str, str], source) -> bool:
-    """Put the SIRET of a clicked "Utiliser le SIRET …" button in the field; True if one was."""
-    used = (source.get(USE_SIRET) or "")[:MAX_FIELD_LENGTH]
-    try:
-        siret = validate_siret(used)
-    except InvalidSiret:
-        return False  # not a SIRET the portal offered: the field keeps what was typed
-    values["siret"] = siret_fr(siret)
-    return True
-
-
-def _only_siret_typed(values: dict[str, str]) -> bool:
-    """True when the form holds a valid SIRET and nothing else the applicant typed."""
-    if any(value.strip() for name, value in values.items() if name not in ("siret", "pays")):
-        return False
-    try:
-        validate_siret(values["siret"])
-    except InvalidSiret:
-        return False  # an invalid SIRET is a filing error like any other: the usual 422
-    return True
-
-
-class Status:
-    """The status line under the SIRET input: a French sentence and its level."""
-
-    def __init__(self, message: str = "", level: str = "info"):
-        self.message = message
-        self.level = level
-
-
-def _lookup(
-    values: dict[str, str],
-    live: bool,
-    fill_siret: bool = False,
-    previous_snapshot: str | None = None,
-) -> tuple[Status, dict]:
-    """Validate the SIRET and prefill the tiers; returns the status and extra template data.
-
-    `values` is updated in place: prefilled fields replace typed ones only on success, so a
-    failed or refused lookup never erases what the applicant typed (nor the signed snapshot
-    of an earlier prefill, which still describes those fields). `fill_siret` is for the
-    whole page: when the directory answers for another SIRET, the field takes that SIRET.
-    """
-    extra: dict = {
-        "tiers": None,
-        "prefilled": set(),
-        "prefill_snapshot": previous_snapshot or "",
-        "siret_replaced": False,
-    }
-    conf = get_settings()
-    if not conf.prefill_available:
-        return Status(
-            "L'assistance à la saisie par SIRET n'est pas disponible : "
-            "complétez les champs vous-même."
-        ), extra
-    raw = values.get("siret", "")
-    digits = normalise(raw)
-    if live and digits.isascii() and digits.isdigit() and len(digits) < 14:
-        # Still typing: a neutral count, not an error shouted at every keystroke.
-        return Status(f"Saisie en cours : {len(digits)} chiffre(s) sur 14."), extra
-    try:
-        siret = validate_siret(raw)
-    except InvalidSiret as exc:
-        extra["siret_error"] = exc.message
-        return Status(exc.message, "error"), extra
-
-    lookup_id = secrets.token_hex(4).upper()
-    outcome = lookup_public_tiers(
-        get_gateway(),
-        get_db(),
-        conf,
-        siret,
-        actor="anonyme",
-        object_=f"Demande d'aide, pré-remplissage {lookup_id}",
-        client=request.remote_addr,  # one client may not spend the shared budget alone
-    )
-    if outcome.tiers is None:
-        return Status(outcome.message, outcome.level), extra
-
-    tiers = outcome.tiers
-    # The SIRET is handled apart: the htmx fragment cannot touch the input (it is outside
-    # the swapped block), so there a redirect is told in a notice with a button instead.
-    proposed = {k: v for k, v in tiers.form_values().items() if k != "siret"}
-    prefilled = {name: value for name, value in proposed.items() if value}
-    values.update(proposed)
-    if not values.get("pays"):
-        values["pays"] = "France"
-    answered = tiers.siret or siret
-    if fill_siret and answered != siret:
-        # A transferred establishment: filing the old SIRET next to its successor's data
-        # would mislead the authority, and the whole page can fix the field itself.
-        values["siret"] = siret_fr(answered)
-        prefilled["siret"] = answered
-        extra["siret_replaced"] = True
-    extra["tiers"] = tiers
-    extra["prefilled"] = set(prefilled)
-    extra["prefill_snapshot"] = deposits.seal_snapshot(
-        current_app.secret_key, siret, outcome.snapshot or {}, prefilled, answered_siret=answered
-    )
-    return Status(outcome.message, outcome.level), extra
-
-
-def _render_page(values, status=None, errors=None, extra=None, code=200):
-    """The whole deposit page, never cached: it echoes what the applicant typed."""
-    conf = get_settings()
-    response = make_response(
-        render_template(
-            "deposit/form.html",
-            values=values,
-            errors=errors or {},
-            status=status or Status(),
-            prefill_available=conf.prefill_available,
-            **(extra or {"tiers": None, "prefilled": set()}),
-        ),
-        code,
-    )
-    response.headers["Vary"] = "HX-Request, HX-Target"
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _is_tiers_fragment_request() -> bool:
-    # Only an htmx request aimed at the tiers block gets the fragment; anything else
-    # (no JS, a bookmark, htmx boosting) gets the whole page.
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-Target") == "tiers-block"
-    )
+LOOKUP_SESSION_EXPIRED = (
+    "La recherche n'a pas été lancée car votre session a expiré. Rien de ce que vous avez "
+    "saisi n'est perdu : complétez les champs vous-même, ou cliquez sur « Déposer ma "
+    "demande » pour renouveler la session avant de relancer la recherche."
+)
 
 
 @bp.get("/")
@@ -207,74 +79,79 @@ def index():
 @bp.get("/demande")
 def form():
     """The empty deposit form."""
-    return _render_page(_typed_values({}))
-
-
-def _used_siret_status(status: Status, values: dict[str, str]) -> Status:
-    # The input changed under the applicant's eyes: the aria-live line says so first.
-    return Status(
-        f"Le SIRET {values['siret']} a été reporté dans le champ « Numéro SIRET ». "
-        + status.message,
-        status.level,
-    )
+    return render_page(typed_values({}))
 
 
 def _prefilled_page(values: dict[str, str], source, used_siret: bool, code: int = 200):
     """The whole page after a lookup (no JavaScript): every typed value kept, tiers filled."""
-    status, extra = _lookup(
+    status, extra = lookup(
         values, live=False, fill_siret=True, previous_snapshot=source.get("prefill_snapshot")
     )
     errors = {"siret": extra.pop("siret_error")} if "siret_error" in extra else {}
     if used_siret:
-        status = _used_siret_status(status, values)
+        status = used_siret_status(status, values)
     if code == 422:
         status = Status(f"{NOT_FILED_YET} {status.message}", status.level)
-    return _render_page(values, status=status, errors=errors, extra=extra, code=code)
-
-
-def _is_cross_site() -> bool:
-    # Browsers say where a request comes from. A lookup spends the authority's API budget:
-    # another site must not make its visitors' browsers spend it (an <img> or a link to
-    # /demande/tiers?siret=...). A bookmark or a typed address says "none".
-    return request.headers.get("Sec-Fetch-Site") == "cross-site"
+    return render_page(values, status=status, errors=errors, extra=extra, code=code)
 
 
 @bp.get("/demande/tiers")
 def tiers():
-    """Prefill the tiers from a SIRET: the fragment for htmx, the whole page otherwise."""
-    if _is_cross_site():
-        # Only the SIRET is taken from the foreign link: it may not fill in an e-mail or an
-        # amount the applicant never typed.
-        values = _typed_values({"siret": request.args.get("siret", "")})
+    """A lookup link or bookmark: the SIRET alone is read, whatever else the URL holds.
+
+    htmx gets the fragment, anything else the whole page. A link from another site looks
+    nothing up: a lookup spends the authority's API budget, and another site must not make
+    its visitors' browsers spend it (an <img> or a link to /demande/tiers?siret=...).
+    """
+    values = siret_only(request.args)
+    if is_foreign_request():
         status = Status(
             "La recherche n'a pas été lancée car la page a été ouverte depuis un autre site. "
             "Vérifiez le SIRET puis cliquez sur « Pré-remplir »."
         )
-        return _render_page(values, status=status)
-    values = _typed_values(request.args)
-    used_siret = _take_used_siret(values, request.args)
-    if not _is_tiers_fragment_request():
-        return _prefilled_page(values, request.args, used_siret)
-    status, extra = _lookup(
-        values, live=True, previous_snapshot=request.args.get("prefill_snapshot")
+        return render_page(values, status=status)
+    if not is_tiers_fragment_request():
+        return _prefilled_page(values, {}, used_siret=False)
+    status, extra = lookup(values, live=True)
+    extra.pop("siret_error", None)
+    return render_fragment(values, status, extra)
+
+
+@bp.post("/demande/tiers")
+def tiers_lookup():
+    """The live lookup: htmx posts the SIRET, the tiers block and its snapshot with the
+    CSRF token in a header (CSRFProtect checks it), and gets the fragment back."""
+    values = typed_values(request.form)
+    used_siret = take_used_siret(values, request.form)
+    if not is_tiers_fragment_request():
+        return _prefilled_page(values, request.form, used_siret)
+    status, extra = lookup(
+        values, live=True, previous_snapshot=request.form.get("prefill_snapshot")
     )
     extra.pop("siret_error", None)
     if used_siret:
-        status = _used_siret_status(status, values)
-    conf = get_settings()
-    response = make_response(
-        render_template(
-            "deposit/_tiers_response.html",
-            values=values,
-            status=status,
-            siret_oob=used_siret,  # only a click may replace the input, never a keystroke
-            prefill_available=conf.prefill_available,
-            **extra,
+        status = used_siret_status(status, values)
+    return render_fragment(values, status, extra, siret_oob=used_siret)
+
+
+@bp.errorhandler(CSRFError)
+def refused_lookup(_error):
+    """A lookup posted without a valid CSRF token (only /demande/tiers is checked by
+    CSRFProtect here: /demande checks its forms itself) looks nothing up.
+
+    For htmx, 403 with the status line, retargeted at it (static/deposit.js lets htmx show
+    it): the page keeps everything typed. Posted without htmx, the refused form's page.
+    """
+    if is_tiers_fragment_request():
+        response = make_response(
+            render_template("deposit/_status.html", status=Status(LOOKUP_SESSION_EXPIRED, "error")),
+            403,
         )
-    )
-    response.headers["Vary"] = "HX-Request, HX-Target"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+        response.headers["HX-Retarget"] = "#siret-status"
+        response.headers["HX-Reswap"] = "innerHTML"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return refused_token_page(typed_values(request.form), {"_form": PREFILL_SESSION_EXPIRED})
 
 
 def _prefill_from_post(code: int = 200):
@@ -283,22 +160,35 @@ def _prefill_from_post(code: int = 200):
     `code` is 422 when the post was a filing attempt (Enter after the SIRET): the contract
     answers an unfiled deposit with 422, whatever the page offers in its place.
     """
-    values = _typed_values(request.form)
+    values = typed_values(request.form)
     if not PrefillForm(formdata=request.form).validate():
-        # Only the CSRF token can fail: no lookup, every value and the snapshot kept.
-        extra = {
-            "tiers": None,
-            "prefilled": set(),
-            "prefill_snapshot": request.form.get("prefill_snapshot"),
-        }
-        errors = {
-            "_form": "Votre session a expiré et le pré-remplissage n'a pas été lancé. "
-            "Vos informations sont conservées ci-dessous : cliquez à nouveau sur "
-            "« Pré-remplir »."
-        }
-        return _render_page(values, errors=errors, extra=extra, code=422)
-    used_siret = _take_used_siret(values, request.form)
+        # Only the CSRF token can fail: no lookup, the values (or the SIRET alone, when
+        # another site sent the post) and the snapshot kept.
+        return refused_token_page(values, {"_form": PREFILL_SESSION_EXPIRED})
+    used_siret = take_used_siret(values, request.form)
     return _prefilled_page(values, request.form, used_siret, code=code)
+
+
+def _file(form: DepositForm, values: dict[str, str]):
+    """Store the deposit within this address's filing limits: the receipt's redirect, or
+    the 429 page with every typed value kept."""
+    values["siret"] = form.siret.data  # normalised to 14 digits
+    snapshot = deposits.open_snapshot(
+        current_app.secret_key, request.form.get("prefill_snapshot"), values["siret"]
+    )
+    db = get_db()
+    # One transaction: the filing counts against the limit only if the deposit is stored.
+    with immediate(db):
+        wait = limits_store.admit(db, client_keys(request.remote_addr), filing_limits())
+        if wait is not None:
+            filed = None
+        else:
+            filed = deposits.file_deposit(
+                db, values, parse_amount(values["montant_demande"]), snapshot
+            )
+    if filed is None:
+        return filing_limited_page(typed_values(request.form), wait)
+    return redirect(url_for("deposit.receipt", ref=filed.ref), code=303)
 
 
 @bp.post("/demande")
@@ -308,12 +198,13 @@ def submit():
 
     The "Pré-remplir" and "Utiliser le SIRET …" buttons post here too (without JavaScript):
     they get the page back prefilled (200) and file nothing. Enter pressed in a form holding
-    only a valid SIRET gets the prefilled page too, as a 422: it was a filing attempt.
+    only a valid SIRET gets the prefilled page too, as a 422: it was a filing attempt. A post
+    whose CSRF token fails because another site sent it gets back its SIRET alone.
     """
     if request.form.get("action") == PREFILL_ACTION or request.form.get(USE_SIRET):
         return _prefill_from_post()
-    values = _typed_values(request.form)
-    if _only_siret_typed(values) and get_settings().prefill_available:
+    values = typed_values(request.form)
+    if only_siret_typed(values) and get_settings().prefill_available:
         # Enter pressed right after typing a valid SIRET (the default button files): what
         # the applicant wants is the prefill, not a list of fifteen empty fields.
         return _prefill_from_post(code=422)
@@ -322,50 +213,15 @@ def submit():
         errors = {name: messages[0] for name, messages in form.errors.items() if messages}
         if "csrf_token" in errors:
             errors.pop("csrf_token")
-            errors["_form"] = (
-                "Votre session a expiré. Vos informations sont conservées ci-dessous : "
-                "envoyez à nouveau le formulaire."
-            )
+            errors["_form"] = SESSION_EXPIRED
+            return refused_token_page(values, errors)
         extra = {
             "tiers": None,
             "prefilled": set(),
             "prefill_snapshot": request.form.get("prefill_snapshot"),
         }
-        return _render_page(values, errors=errors, extra=extra, code=422)
-
-    values["siret"] = form.siret.data  # normalised to 14 digits
-    snapshot = deposits.open_snapshot(
-        current_app.secret_key, request.form.get("prefill_snapshot"), values["siret"]
-    )
-    filed = deposits.file_deposit(
-        get_db(), values, parse_amount(values["montant_demande"]), snapshot
-    )
-    return redirect(url_for("deposit.receipt", ref=filed.ref), code=303)
-
-
-@bp.get("/demande/<ref>/recu")
-def receipt(ref: str):
-    """The printable receipt; its URL holds a 60-bit random reference, shown to nobody else."""
-    if len(ref) > 40:
-        abort(404)
-    filed = deposits.get_deposit(get_db(), ref)
-    if filed is None:
-        abort(404)
-    response = make_response(
-        render_template(
-            "deposit/receipt.html",
-            deposit=filed,
-            sections={
-                "tiers": labels.TIERS_SECTION,
-                "applicant": labels.APPLICANT_SECTION,
-                "project": labels.PROJECT_SECTION,
-            },
-        )
-    )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+        return render_page(values, errors=errors, extra=extra, code=422)
+    return _file(form, values)
 
 
 @bp.get("/demonstration")

@@ -363,12 +363,12 @@ def siret_input(page: str) -> str:
 
 
 def test_switch_off_makes_the_deposit_form_manual(auth, app, client):
-    assert "hx-get" in siret_input(text(client.get("/demande")))
+    assert "hx-post" in siret_input(text(client.get("/demande")))
     response = client.post("/admin/parametres", data=form_data(auth, enabled=None))
     assert response.status_code == 303
     assert saved(app).enabled is False
     page = text(client.get("/demande"))
-    assert "hx-get" not in siret_input(page)
+    assert "hx-post" not in siret_input(page)
     assert "Pré-remplir" not in page
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from portail.apientreprise import sandbox
 from portail.storage import settings
+from tests.applicant.htmx_helpers import lookup_post
 
 HX = {"HX-Request": "true", "HX-Target": "tiers-block", "HX-Trigger": "f-siret"}
 HEAD_OFFICE = "99912340900016"
@@ -69,7 +70,9 @@ def test_without_javascript_the_same_url_returns_the_whole_page(client):
     assert response.status_code == 200
     assert "<html" in page and 'action="/demande"' in page
     assert input_value(page, "adresse_numero") == "22 bis"
-    assert input_value(page, "intitule_projet") == "Mon projet"  # typed values survive the prefill
+    # The link is read for its SIRET alone (issue 10): typed values survive the prefill by
+    # POST (the no-JS "Pré-remplir", the htmx lookup), never through a URL.
+    assert input_value(page, "intitule_projet") == ""
     assert input_value(page, "siret") == spaced(HEAD_OFFICE)
 
 
@@ -147,7 +150,7 @@ def test_redirected_siret_shows_the_answered_one(client):
 )
 def test_api_failures_give_a_french_message_and_keep_typed_values(client, siret, expected):
     typed = {"raison_sociale": "Saisie à la main", "commune": "BREST", "siret": siret}
-    response = client.get("/demande/tiers", query_string=typed, headers=HX)
+    response = lookup_post(client, typed, headers=HX)  # htmx posts the lookup (issue 10)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     status = re.search(r'<p class="status (\w+)">([^<]+)</p>', page)

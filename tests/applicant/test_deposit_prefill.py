@@ -10,6 +10,7 @@ import re
 import pytest
 
 from portail.storage import deposits
+from tests.applicant.htmx_helpers import lookup_post
 
 HX = {"HX-Request": "true", "HX-Target": "tiers-block", "HX-Trigger": "f-siret"}
 HEAD_OFFICE = "99912340900016"
@@ -84,7 +85,8 @@ def test_prefill_button_posts_the_form_and_htmx_still_gets(client):
     button = re.search(r"<button[^>]*>Pré-remplir</button>", page, re.S).group(0)
     assert 'name="action"' in button and 'value="prefill"' in button
     assert "formmethod" not in button and "formaction" not in button  # the form's own POST
-    assert 'hx-get="/demande/tiers"' in button  # htmx keeps the contract's GET fragment
+    # htmx posts the lookup with the CSRF header (issue 10): nothing typed in its URL.
+    assert 'hx-post="/demande/tiers"' in button
 
 
 def test_enter_in_a_text_field_files_instead_of_prefilling(client):
@@ -266,13 +268,13 @@ def test_htmx_fragment_offers_a_button_for_the_answered_siret(client):
     assert button and button[1] == spaced(SUCCESSOR)
     assert 'name="use_siret"' in button[0] and f'value="{SUCCESSOR}"' in button[0]
     assert 'type="submit"' in button[0]  # without JavaScript, a plain submit
-    assert 'hx-get="/demande/tiers"' in button[0] and 'hx-target="#tiers-block"' in button[0]
+    assert 'hx-post="/demande/tiers"' in button[0] and 'hx-target="#tiers-block"' in button[0]
 
 
 def test_htmx_use_siret_replaces_the_input_out_of_band(client, db):
-    response = client.get(
-        "/demande/tiers",
-        query_string={"use_siret": SUCCESSOR, "raison_sociale": "x"},
+    response = lookup_post(  # htmx posts the lookup (issue 10)
+        client,
+        {"use_siret": SUCCESSOR, "raison_sociale": "x"},
         headers={**HX, "HX-Trigger": ""},
     )
     page = text(response)
@@ -280,7 +282,7 @@ def test_htmx_use_siret_replaces_the_input_out_of_band(client, db):
     assert oob, page[-1500:]
     assert input_value(oob[0], "siret") == spaced(SUCCESSOR)
     assert "autofocus" in oob[0]  # focus goes back to the field, not to the vanished button
-    assert 'hx-get="/demande/tiers"' in oob[0]  # the new input still looks up as one types
+    assert 'hx-post="/demande/tiers"' in oob[0]  # the new input still looks up as one types
     status = re.search(r'<div id="siret-status" hx-swap-oob="innerHTML">(.*?)</div>', page, re.S)
     assert f"Le SIRET {spaced(SUCCESSOR)} a été reporté dans le champ" in status[1]
     assert "siret-redirect" not in page  # the successor answers for itself: no notice

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote_plus
 
 import pytest
 
@@ -218,4 +219,70 @@ def test_without_javascript_enter_after_the_siret_prefills(chromium, base_url, u
     expect(page.locator("#error-summary")).to_have_count(0)
     assert page.url == f"{base_url}/demande"
     assert len(establishment_calls(upstream, HEAD_OFFICE)) == 1
+    context.close()
+
+
+# -- issue 10: nothing typed but the SIRET in any URL; the lookup posts with its CSRF header --
+
+PRIVATE_TYPED = {
+    "#f-raison_sociale": "NOM-PRIVE-DU-DEMANDEUR",
+    "#f-adresse_voie": "RUE DU DOMICILE PRIVE",
+    "#f-representant_nom": "Martinez",
+    "#f-representant_prenom": "Paulette",
+    "#f-email": "paulette.martinez@example.org",
+    "#f-telephone": "06 11 22 33 44",
+    "#f-intitule_projet": "Projet-Confidentiel",
+    "#f-montant_demande": "43 210",
+}
+
+
+def test_no_typed_field_but_the_siret_ever_appears_in_a_url(chromium, base_url, upstream):
+    page = chromium.new_page()
+    requests = []
+    page.on("request", lambda request: requests.append(request))
+    page.goto(f"{base_url}/demande")
+    for selector, value in PRIVATE_TYPED.items():
+        page.fill(selector, value)
+    siret_input = page.locator("#f-siret")
+    siret_input.click()
+    siret_input.press_sequentially("999 123 409 00016", delay=30)
+    expect(page.locator("#siret-status")).to_contain_text("Informations publiques trouvées")
+    page.get_by_role("button", name="Pré-remplir").click()  # the htmx button, too
+    page.wait_for_timeout(600)
+    lookups = [r for r in requests if r.url.startswith(f"{base_url}/demande/tiers")]
+    assert lookups and all(r.method == "POST" for r in lookups)
+    token = page.input_value('input[name="csrf_token"]')
+    for lookup in lookups:
+        assert lookup.headers.get("x-csrftoken") == token
+        body = unquote_plus(lookup.post_data or "")
+        # The body carries the lookup's fields only: the applicant's own never go with it.
+        for selector in ("#f-representant_nom", "#f-email", "#f-telephone", "#f-intitule_projet"):
+            assert PRIVATE_TYPED[selector] not in body, selector
+    for request in requests:
+        url = unquote_plus(request.url)
+        for value in PRIVATE_TYPED.values():
+            assert value not in url, (value, request.url)
+    # Prefill replaced the typed name and address; the applicant's own fields are untouched.
+    assert page.input_value("#f-email") == PRIVATE_TYPED["#f-email"]
+    assert page.input_value("#f-adresse_numero") == "22 bis"
+
+
+def test_an_expired_session_says_why_the_lookup_did_not_run(chromium, base_url, upstream):
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(f"{base_url}/demande")
+    page.fill("#f-email", "paul.martin@example.org")
+    context.clear_cookies()  # the session is gone: the page's token no longer matches
+    page.fill("#f-siret", "999 123 409 00016")
+    expect(page.locator("#siret-status")).to_contain_text("votre session a expiré")
+    assert page.input_value("#f-email") == "paul.martin@example.org"  # nothing lost
+    assert establishment_calls(upstream, HEAD_OFFICE) == []
+    # Filing renews the session and keeps everything; the lookup then works again.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Déposer ma demande").click()
+    expect(page.locator("#error-summary")).to_contain_text("Votre session a expiré")
+    assert page.input_value("#f-email") == "paul.martin@example.org"
+    page.fill("#f-siret", "")
+    page.fill("#f-siret", "999 123 409 00016")
+    expect(page.locator("#f-adresse_numero")).to_have_value("22 bis")
     context.close()

@@ -1,0 +1,120 @@
+"""The deposit pages as answers: the whole form, the htmx fragment of the tiers block, and
+the pages of a refused post (stale or foreign CSRF token, filing limit reached).
+
+Every page echoing what the applicant typed is `no-store`. A post another site made the
+applicant's browser send gets nothing back but its SIRET: that site must not be able to
+pre-fill someone's e-mail or amount beside a fresh CSRF token in one click.
+"""
+
+from __future__ import annotations
+
+import math
+
+from flask import make_response, render_template, request
+
+from portail.applicant.form_values import LOOKUP_PARAMS, siret_only
+from portail.applicant.lookup import Status
+from portail.applicant.origin import is_foreign_request
+from portail.web.extensions import get_settings
+
+NOT_FILED_YET = "Votre demande n'est pas encore déposée : vérifiez les informations ci-dessous."
+
+
+FOREIGN_POST = (
+    "Ce formulaire vous a été envoyé depuis un autre site : il n'a pas été pris en compte. "
+    "Par précaution, seul le numéro SIRET a été repris. Vérifiez-le, puis complétez "
+    "vous-même les autres champs avant de déposer votre demande."
+)
+
+
+def _no_cache(response):
+    response.headers["Vary"] = "HX-Request, HX-Target"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def render_page(values, status=None, errors=None, extra=None, code=200):
+    """The whole deposit page, never cached: it echoes what the applicant typed."""
+    conf = get_settings()
+    response = make_response(
+        render_template(
+            "deposit/form.html",
+            values=values,
+            errors=errors or {},
+            status=status or Status(),
+            prefill_available=conf.prefill_available,
+            lookup_params=LOOKUP_PARAMS,
+            **(extra or {"tiers": None, "prefilled": set()}),
+        ),
+        code,
+    )
+    return _no_cache(response)
+
+
+def render_fragment(values, status, extra, siret_oob=False, code=200):
+    """The tiers block alone, for htmx, with the status line out of band."""
+    conf = get_settings()
+    response = make_response(
+        render_template(
+            "deposit/_tiers_response.html",
+            values=values,
+            status=status,
+            siret_oob=siret_oob,  # only a click may replace the input, never a keystroke
+            prefill_available=conf.prefill_available,
+            lookup_params=LOOKUP_PARAMS,
+            **extra,
+        ),
+        code,
+    )
+    return _no_cache(response)
+
+
+def is_tiers_fragment_request() -> bool:
+    """Only an htmx request aimed at the tiers block gets the fragment; anything else (no
+    JS, a bookmark, htmx boosting) gets the whole page."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Target") == "tiers-block"
+    )
+
+
+def _unfilled(snapshot=None) -> dict:
+    return {"tiers": None, "prefilled": set(), "prefill_snapshot": snapshot}
+
+
+def refused_token_page(values: dict[str, str], errors: dict[str, str]):
+    """The page of a post whose CSRF token failed: 422, nothing looked up nor filed.
+
+    From the portal's own page (an expired session), every typed value, the snapshot and
+    `errors` (the session message under "_form", the fields' own errors) are kept. From
+    another site, only the SIRET and an explanation: nothing else the post held.
+    """
+    if is_foreign_request():
+        return render_page(
+            siret_only(request.form), errors={"_form": FOREIGN_POST}, extra=_unfilled(), code=422
+        )
+    extra = _unfilled(request.form.get("prefill_snapshot"))
+    return render_page(values, errors=errors, extra=extra, code=422)
+
+
+def filing_limited_page(values: dict[str, str], retry_after: float):
+    """429: this connection filed too many deposits lately; every typed value kept."""
+    seconds = max(1, math.ceil(retry_after))
+    minutes = math.ceil(seconds / 60)
+    wait = (
+        f"dans {seconds} seconde(s)"
+        if seconds < 60
+        else f"dans {minutes} minute(s)"
+        if minutes < 120
+        else f"dans {math.ceil(minutes / 60)} heure(s)"
+    )
+    errors = {
+        "_form": "Plusieurs demandes ont déjà été déposées depuis votre connexion en peu de "
+        "temps : par précaution, celle-ci n'a pas encore été déposée. Vos informations sont "
+        f"conservées ci-dessous : vous pourrez l'envoyer à nouveau {wait}."
+    }
+    response = render_page(
+        values, errors=errors, extra=_unfilled(request.form.get("prefill_snapshot")), code=429
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
