@@ -1,5 +1,12 @@
-"""Blueprint /admin/connexion and /admin/deconnexion: logging in (throttled) and out, and the
-demonstration's first admin account."""
+"""Blueprint /admin/connexion and /admin/deconnexion: logging in and out, and the
+demonstration's first admin account.
+
+A login attempt meets, in this order and each answered at once: the form and its CSRF token
+(422/400), the throttle of its address and of the account from that address (429 with
+Retry-After, storage/throttle.py: never the account as a whole, so an attacker cannot lock
+the admin out), a free password-hashing slot (503 with Retry-After, auth/hashing.py), and
+only then the password check.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ from flask import (
 )
 
 from forms.login import LoginForm
+from portail.auth import hashing
 from portail.auth.guard import (
     COOKIE_NAME,
     _clear_cookie,
@@ -31,7 +39,6 @@ from portail.auth.guard import (
     purge_expired_sessions,
     safe_next,
 )
-from portail.core import netaddr
 from portail.core.paris_time import PARIS
 from portail.storage import accounts, database, sessions, settings, throttle
 from portail.web.extensions import get_db
@@ -65,6 +72,19 @@ def _render_login(form: LoginForm, next_url: str, status: int = 200, error: str 
     return response
 
 
+def _busy(form: LoginForm, next_url: str):
+    """Every hashing slot is taken: answer at once rather than hold a server thread."""
+    response = _render_login(
+        form,
+        next_url,
+        503,
+        "Trop de connexions en cours, réessayez dans quelques secondes. "
+        "Votre identifiant et votre mot de passe n'ont pas été vérifiés.",
+    )
+    response.headers["Retry-After"] = str(hashing.RETRY_AFTER_SECONDS)
+    return response
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 def login():
     """The login page and its submission (fields `username`, `password`)."""
@@ -81,23 +101,27 @@ def login():
     db = get_db()
     username = form.username.data.strip()
     ip = client_ip()
-    keys = [netaddr.ip_key(ip), throttle.account_key(username)]
-    until = throttle.blocked_until(db, keys)
+    keys = throttle.login_keys(username, ip)
+    # Every limit that needs no password check comes first: a refused attempt costs no hash.
+    until = throttle.refused_until(db, keys)
     if until is not None:
         accounts.record_event(db, "login_throttled", username=username, ip=ip)
         response = _render_login(
             form,
             next_url,
             429,
-            "Trop de tentatives de connexion ont échoué. Par sécurité, la prochaine "
-            f"tentative sera possible {_wait_words(until)}.",
+            "Trop de tentatives de connexion ont échoué depuis votre adresse. Par sécurité, "
+            f"la prochaine tentative sera possible {_wait_words(until)}.",
         )
         response.headers["Retry-After"] = str(
             max(1, math.ceil((until - throttle.now()).total_seconds()))
         )
         return response
 
-    admin = accounts.authenticate(db, username, form.password.data, password_params())
+    with hashing.hashing_slots().slot(keys.address) as slot_taken:
+        if not slot_taken:
+            return _busy(form, next_url)
+        admin = accounts.authenticate(db, username, form.password.data, password_params())
     if admin is None:
         until = throttle.record_failure(db, keys)
         accounts.record_event(db, "login_failed", username=username, ip=ip)
@@ -169,8 +193,8 @@ def create_demo_admin(app: Flask) -> str | None:
 
 
 def init_app(app: Flask, demo_seeded: bool = False) -> None:
-    """Offer `current_admin()` to templates; on a fresh demonstration database, create the
-    demo admin and print its password once on the console."""
+    """Give the app its password-hashing slots; offer `current_admin()` to templates; on a
+    fresh demonstration database, create the demo admin and print its password once."""
 
     @app.context_processor
     def admin_identity():
@@ -179,6 +203,8 @@ def init_app(app: Flask, demo_seeded: bool = False) -> None:
             return admin_session.username if admin_session else None
 
         return {"current_admin": current_admin}
+
+    hashing.init_app(app)
 
     if demo_seeded and app.config.get("DEMO_ADMIN", not app.testing):
         password = create_demo_admin(app)
