@@ -16,6 +16,7 @@ from portail.storage import database as store
 from portail.storage import journal
 from tests.api_helpers import lookup as api_lookup
 from tests.api_helpers import portal_on
+from tests.applicant.htmx_helpers import csrf_token
 
 ETAB = "/v4/insee/sirene/etablissements/diffusibles/"
 HTMX = {"HX-Request": "true", "HX-Target": "tiers-block"}
@@ -201,9 +202,13 @@ def test_route_uses_the_configured_share_and_keeps_typed_values(tmp_path, double
             f"/demande/tiers?siret={valid_siret(number)}", headers=HTMX, environ_base=busy
         )
         assert "DOUBLE DE TEST" in response.get_data(as_text=True)
-    response = client.get(
-        f"/demande/tiers?siret={valid_siret(7)}&commune=Rodez&raison_sociale=Mon+club",
-        headers=HTMX,
+    # The page's htmx posts the lookup with its CSRF header (issue 10): typed values travel
+    # in the body, never in a URL.
+    token = csrf_token(client)
+    response = client.post(
+        "/demande/tiers",
+        data={"siret": valid_siret(7), "commune": "Rodez", "raison_sociale": "Mon club"},
+        headers={**HTMX, "X-CSRFToken": token},
         environ_base=busy,
     )
     page = html.unescape(response.get_data(as_text=True))
