@@ -46,7 +46,7 @@ from portail.apientreprise.errors import (
     Timeout,
 )
 from portail.apientreprise.policy import GatewayPolicy
-from portail.apientreprise.refusals import RefusalNotes
+from portail.apientreprise.refusals import RefusalNotes, refusal_note
 from portail.apientreprise.singleflight import JoinTimeout, SingleFlight
 from portail.apientreprise.transport import HttpTransport
 from portail.core.netaddr import NETWORK_SHARE_FACTOR, ClientKeys
@@ -234,7 +234,7 @@ class Gateway:
                 refused = _REFUSALS.get(admission.reason, BudgetSpent)
                 error = refused(
                     retry_after=admission.retry_after(),
-                    note=_refusal_note(admission.reason, call.route),
+                    note=refusal_note(admission.reason, call.route),
                 )
                 self._journal_refusal(call, error)
                 return error, None
@@ -382,27 +382,6 @@ class Gateway:
                 call.journal(None, None, error.kind, None, None, refused=True)
         except sqlite3.Error:
             logger.exception("Refus d'appel non journalisé (%s, cible %s)", error.kind, call.target)
-
-
-# Why the budget refused, in the admin's words (shown in the journal and the deposit page).
-_REASON_WORDS = {
-    "budget": "quota du portail atteint pour cette minute",
-    "rate_limited": "appels suspendus après une réponse 429 de l'API",
-    "api_remaining": "l'API signale que son quota de la minute est presque épuisé",
-    "client": "part d'une même adresse atteinte",
-    "network": "part d'un même réseau atteinte",
-    "client_reserve": "réserve des demandeurs occasionnels protégée",
-    "network_reserve": "réserve des demandeurs occasionnels protégée",
-}
-
-
-def _refusal_note(reason: str, route: catalogue.Route) -> str:
-    """The refusal's reason in words, naming the quota of document routes when it is theirs
-    (their setting is RATE_BUDGET_DOCUMENTS_PER_MINUTE, not the JSON one)."""
-    words = _REASON_WORDS.get(reason, reason)
-    if route.document:
-        words += " (routes de documents : RATE_BUDGET_DOCUMENTS_PER_MINUTE)"
-    return words
 
 
 def _refusal_key(call: Call, error: ApiEntrepriseError) -> tuple[str | None, str]:

@@ -1,4 +1,5 @@
-"""Which refusals to send a call were already noted this minute (in process).
+"""Refusals to send a call: why, in the admin's words, and which were already noted this
+minute (in process).
 
 A refusal costs the refused client nothing upstream, so a script can be refused a thousand
 times a minute; the journal, kept 36 months, and the log must not grow with it. The first
@@ -14,6 +15,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+
+from portail.apientreprise.catalogue import Route
 
 
 class RefusalNotes:
@@ -45,3 +48,24 @@ class RefusalNotes:
         """Forget every note."""
         with self._lock:
             self._noted.clear()
+
+
+# Why the budget refused, in the admin's words (shown in the journal and the deposit page).
+REASON_WORDS = {
+    "budget": "quota du portail atteint pour cette minute",
+    "rate_limited": "appels suspendus après une réponse 429 de l'API",
+    "api_remaining": "l'API signale que son quota de la minute est presque épuisé",
+    "client": "part d'une même adresse atteinte",
+    "network": "part d'un même réseau atteinte",
+    "client_reserve": "réserve des demandeurs occasionnels protégée",
+    "network_reserve": "réserve des demandeurs occasionnels protégée",
+}
+
+
+def refusal_note(reason: str, route: Route) -> str:
+    """The refusal's reason in words, naming the quota of document routes when it is theirs
+    (their setting is RATE_BUDGET_DOCUMENTS_PER_MINUTE, not the JSON one)."""
+    words = REASON_WORDS.get(reason, reason)
+    if route.document:
+        words += " (routes de documents : RATE_BUDGET_DOCUMENTS_PER_MINUTE)"
+    return words
