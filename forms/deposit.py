@@ -7,7 +7,13 @@ from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from portail.core.siret import InvalidSiret, validate_siret
 
@@ -70,8 +76,13 @@ def _amount_rule(_form, field):
         raise ValidationError("Le montant demandé dépasse 100 millions d'euros : vérifiez-le.")
 
 
+def _in_france(form) -> bool:
+    """Whether the address is in France (an empty country counts as France)."""
+    return (form.pays.data or "France").strip().lower() == "france"
+
+
 def _postcode_rule(form, field):
-    is_france = (form.pays.data or "France").strip().lower() == "france"
+    is_france = _in_france(form)
     postcode = (field.data or "").strip()
     if is_france and not postcode:
         raise ValidationError(
@@ -80,6 +91,13 @@ def _postcode_rule(form, field):
         )
     if is_france and not re.fullmatch(r"[0-9]{5}", postcode):
         raise ValidationError("Le code postal compte 5 chiffres, par exemple 75001.")
+
+
+def _commune_rule(form, field):
+    """A commune is required in France; a foreign address is accepted as given, even without
+    a commune (some foreign addresses have none, or hold it in the street lines)."""
+    if _in_france(form) and not (field.data or "").strip():
+        raise StopValidation(REQUIRED)
 
 
 # The values of the form's two <select>s: a post can hold anything, the page shows these only.
@@ -120,7 +138,7 @@ class DepositForm(FlaskForm):
     adresse_voie = StringField(validators=_text())
     adresse_complement = StringField(validators=_text())
     code_postal = StringField(validators=[_postcode_rule])
-    commune = StringField(validators=_text(required=True))
+    commune = StringField(validators=[_commune_rule, *_text()])
     pays = StringField(validators=_text(100, required=True))
     rna = StringField(validators=_text(10))
     objet_association = TextAreaField(validators=_text(2000))

@@ -3,7 +3,8 @@
 One function reads the établissement payload of both INSEE routes (open data `diffusibles` and
 protected): the caller decides which route a person may see. Values the API withholds come back
 as the string "[ND]" on the open data route; such a value never reaches a field: the field stays
-empty and its name is listed in `masked_fields`.
+empty and its name is listed in `masked_fields`. The address is read by `core.address`, the
+activity and headcount band by `core.activity`.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from portail.core.activity import normalise_naf, read_activity, read_headcount
+from portail.core.address import commune_without_arrondissement, read_address
+from portail.core.countries import capitalise_words, country_label, country_name
+from portail.core.masking import NOT_DIFFUSED, Reader
+from portail.core.masking import as_dict as _dict
 from portail.core.paris_time import PARIS
-
-# Marker API Entreprise puts in place of protected values on the open data routes.
-NOT_DIFFUSED = "[ND]"
-
 
 # The contract's form field names (design/contract.md), in display order.
 TIERS_FIELDS: tuple[str, ...] = (
@@ -46,27 +48,10 @@ TIERS_FIELDS: tuple[str, ...] = (
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-_NAF = re.compile(r"([0-9]{2})\.?([0-9]{2})([A-Z])")
-
-
 _SIRET = re.compile(r"[0-9]{14}")
 
 
 _SIREN = re.compile(r"[0-9]{9}")
-
-
-# Only these three cities publish arrondissements in the commune label ("PARIS 12",
-# "LYON 3EME", "MARSEILLE 8"); other labels may hold digits that belong to the name.
-_ARRONDISSEMENT = re.compile(
-    r"(PARIS|LYON|MARSEILLE)\s+[0-9]{1,2}\s*(?:ER|E|EME|ÈME)?(?:\s+ARRONDISSEMENT)?",
-    re.IGNORECASE,
-)
-
-
-_WORD_SEPARATORS = re.compile(r"([\s\-'’]+)")
-
-
-_MINOR_WORDS = frozenset({"de", "du", "des", "la", "le", "les", "et", "d", "l", "aux", "au"})
 
 
 class BadPayload(ValueError):
@@ -111,51 +96,6 @@ class Tiers:
         return {name: getattr(self, name) for name in TIERS_FIELDS}
 
 
-class _Reader:
-    """Collects field values, keeping "[ND]" out of them and noting which fields were masked."""
-
-    def __init__(self) -> None:
-        self.masked: list[str] = []
-
-    def pick(self, name: str, *candidates: object) -> str:
-        """First usable string among candidates; empty and noted as masked if only [ND] found."""
-        saw_masked = False
-        for value in candidates:
-            if not isinstance(value, str):
-                continue
-            text = value.strip()
-            if text == NOT_DIFFUSED:
-                saw_masked = True
-            elif text:
-                return text
-        if saw_masked:
-            self.mask(name)
-        return ""
-
-    def join(self, name: str, *parts: object) -> str:
-        """Join the non-empty parts with a space; the whole field is masked if any part is [ND]."""
-        texts = []
-        for part in parts:
-            if not isinstance(part, str):
-                continue
-            text = part.strip()
-            if text == NOT_DIFFUSED:
-                self.mask(name)
-                return ""
-            if text:
-                texts.append(text)
-        return " ".join(texts)
-
-    def mask(self, name: str) -> None:
-        """Record that a form field was left empty because the API withholds its value."""
-        if name not in self.masked:
-            self.masked.append(name)
-
-
-def _dict(value: object) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
 def _timestamp(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -169,46 +109,12 @@ def paris_date(timestamp: int) -> str:
     return moment.astimezone(PARIS).date().isoformat()
 
 
-def normalise_naf(code: str) -> str:
-    """A NAF code as `NN.NNX` (accepts `8411Z` and `84.11Z`); unknown shapes are kept as given."""
-    text = code.strip().upper()
-    match = _NAF.fullmatch(text)
-    return f"{match[1]}.{match[2]}{match[3]}" if match else text
-
-
-def commune_without_arrondissement(label: str) -> str:
-    """Drop the arrondissement: `PARIS 12` -> `PARIS`, `LYON 3EME` -> `LYON`; others untouched."""
-    text = label.strip()
-    match = _ARRONDISSEMENT.fullmatch(text)
-    return match[1] if match else text
-
-
-def _capitalise_words(text: str, keep_minor_words: bool) -> str:
-    out = []
-    first = True
-    for piece in _WORD_SEPARATORS.split(text.strip().lower()):
-        if not piece or _WORD_SEPARATORS.fullmatch(piece):
-            out.append(piece)
-            continue
-        if keep_minor_words and not first and piece in _MINOR_WORDS:
-            out.append(piece)
-        else:
-            out.append(piece[:1].upper() + piece[1:])
-        first = False
-    return "".join(out)
-
-
-def country_label(label: str) -> str:
-    """A country as INSEE writes it (`ROYAUME-UNI`) in a readable form (`Royaume-Uni`)."""
-    return _capitalise_words(label, keep_minor_words=True)
-
-
 def first_name_label(label: str) -> str:
     """A first name as INSEE writes it (`JEAN-BAPTISTE`) capitalised (`Jean-Baptiste`)."""
-    return _capitalise_words(label, keep_minor_words=False)
+    return capitalise_words(label, keep_minor_words=False)
 
 
-def _person_name(reader: _Reader, person: dict) -> str:
+def _person_name(reader: Reader, person: dict) -> str:
     """ "NOM Prénom" for a natural person; masked as a whole if either part is withheld."""
     nom = reader.pick("raison_sociale", person.get("nom_usage"), person.get("nom_naissance"))
     prenom = reader.pick("raison_sociale", person.get("prenom_usuel"), person.get("prenom_1"))
@@ -242,7 +148,7 @@ def _essentials(payload: object) -> tuple[dict, dict, dict, dict, str]:
 def tiers_from_etablissement(payload: dict, asked_siret: str) -> Tiers:
     """Map an INSEE établissement payload (v4, either route) to a Tiers, or raise BadPayload."""
     data, unite_legale, adresse, meta, siret = _essentials(payload)
-    reader = _Reader()
+    reader = Reader()
     values: dict[str, str] = {"siret": siret}
 
     attributes_pm = _dict(unite_legale.get("personne_morale_attributs"))
@@ -258,18 +164,8 @@ def tiers_from_etablissement(payload: dict, asked_siret: str) -> Tiers:
     forme = _dict(unite_legale.get("forme_juridique"))
     values["forme_juridique"] = reader.pick("forme_juridique", forme.get("libelle"))
 
-    activity = _dict(data.get("activite_principale"))
-    activity_ul = _dict(unite_legale.get("activite_principale"))
-    naf = reader.pick("code_naf", activity.get("code"), activity_ul.get("code"))
-    values["code_naf"] = normalise_naf(naf) if naf else ""
-    values["libelle_naf"] = reader.pick(
-        "libelle_naf", activity.get("libelle"), activity_ul.get("libelle")
-    )
-    values["tranche_effectif"] = reader.pick(
-        "tranche_effectif",
-        _dict(data.get("tranche_effectif_salarie")).get("intitule"),
-        _dict(unite_legale.get("tranche_effectif_salarie")).get("intitule"),
-    )
+    values["code_naf"], values["libelle_naf"] = read_activity(reader, data, unite_legale)
+    values["tranche_effectif"] = read_headcount(reader, data, unite_legale)
     created = _timestamp(data.get("date_creation"))
     if created is None:
         created = _timestamp(unite_legale.get("date_creation"))
@@ -284,30 +180,7 @@ def tiers_from_etablissement(payload: dict, asked_siret: str) -> Tiers:
     closed = _timestamp(data.get("date_fermeture"))
     closed_on = paris_date(closed) if state == "F" and closed is not None else ""
 
-    indice = adresse.get("indice_repetition_voie")
-    if isinstance(indice, str) and indice.strip() != NOT_DIFFUSED:
-        indice = indice.lower()  # "BIS" or "bis" -> "22 bis"
-    values["adresse_numero"] = reader.join("adresse_numero", adresse.get("numero_voie"), indice)
-    values["adresse_voie"] = reader.join(
-        "adresse_voie", adresse.get("type_voie"), adresse.get("libelle_voie")
-    )
-    values["adresse_complement"] = reader.pick(
-        "adresse_complement", adresse.get("complement_adresse")
-    )
-    foreign_country = reader.pick("pays", adresse.get("libelle_pays_etranger"))
-    foreign_commune = reader.pick("commune", adresse.get("libelle_commune_etranger"))
-    if foreign_country or foreign_commune:
-        values["code_postal"] = ""
-        values["commune"] = foreign_commune or commune_without_arrondissement(
-            reader.pick("commune", adresse.get("libelle_commune"))
-        )
-        values["pays"] = country_label(foreign_country) if foreign_country else ""
-    else:
-        values["code_postal"] = reader.pick("code_postal", adresse.get("code_postal"))
-        values["commune"] = commune_without_arrondissement(
-            reader.pick("commune", adresse.get("libelle_commune"))
-        )
-        values["pays"] = "" if "pays" in reader.masked else "France"
+    values.update(read_address(reader, adresse))
 
     values["rna"] = reader.pick("rna", unite_legale.get("rna"))
     values["objet_association"] = ""
@@ -356,7 +229,7 @@ def add_association(tiers: Tiers, payload: dict) -> Tiers:
     siren = data.get("siren")
     if isinstance(siren, str) and _SIREN.fullmatch(siren) and tiers.siren and siren != tiers.siren:
         raise BadPayload("the association payload is about another SIREN")
-    reader = _Reader()
+    reader = Reader()
     rna = reader.pick("rna", data.get("rna"))
     objet = reader.pick("objet_association", _dict(data.get("activites")).get("objet"))
     name = reader.pick("raison_sociale", data.get("nom"))
@@ -382,12 +255,14 @@ def add_association(tiers: Tiers, payload: dict) -> Tiers:
 
 
 __all__ = [
+    "NOT_DIFFUSED",
     "TIERS_FIELDS",
     "BadPayload",
     "Tiers",
     "add_association",
     "commune_without_arrondissement",
     "country_label",
+    "country_name",
     "first_name_label",
     "normalise_naf",
     "paris_date",

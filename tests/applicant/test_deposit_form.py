@@ -1,6 +1,7 @@
 """Filing a deposit: validation, kept values, the receipt. No API needed for any of it."""
 
 import html
+import json
 import re
 from decimal import Decimal
 
@@ -180,3 +181,37 @@ def test_feature_off_gives_a_plain_manual_form(client, db):
     assert "Pré-remplir" not in page
     # Filing still works without any lookup.
     assert client.post("/demande", data=complete_form(csrf_token(client))).status_code == 303
+
+
+FOREIGN_ADDRESS_CASES = {
+    "no-commune-no-postcode": {"pays": "États-Unis", "commune": "", "code_postal": ""},
+    "foreign-postcode": {"pays": "Allemagne", "commune": "FRANKFURT", "code_postal": "60528"},
+    "postcode-in-the-commune": {
+        "pays": "Allemagne",
+        "commune": "60528 FRANKFURT",
+        "code_postal": "",
+    },
+}
+
+
+@pytest.mark.parametrize("address", FOREIGN_ADDRESS_CASES.values(), ids=FOREIGN_ADDRESS_CASES)
+def test_foreign_address_is_accepted_as_given(client, db, address):
+    # Issue 11: a foreign address may have no commune; nothing French-shaped is demanded.
+    data = complete_form(csrf_token(client), adresse_voie="1 MAIN STREET", **address)
+    assert client.post("/demande", data=data).status_code == 303
+    rows = list(db.query("SELECT values_json FROM deposits"))
+    assert len(rows) == 1
+    values = json.loads(rows[0]["values_json"])
+    assert {name: values[name] for name in address} == address
+
+
+@pytest.mark.parametrize("pays", ["France", "FRANCE", " france "])
+def test_an_address_in_france_still_needs_its_commune(client, db, pays):
+    data = complete_form(csrf_token(client), pays=pays, commune="")
+    response = client.post("/demande", data=data)
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    assert 'href="#f-commune"' in page
+    assert "Ce champ est obligatoire." in page
+    assert "Jardin pédagogique" in page  # typed values kept
+    assert db["deposits"].count == 0

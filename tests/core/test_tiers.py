@@ -88,7 +88,7 @@ def test_head_office_of_a_company_fills_every_field():
         "forme_juridique": "SAS, société par actions simplifiée",
         "code_naf": "25.62B",
         "libelle_naf": "Mécanique industrielle",
-        "tranche_effectif": "10 à 19 salariés",
+        "tranche_effectif": "10 à 19 salariés (établissement)",
         "date_creation": "2016-03-01",
         "siege_social": "oui",
         "siret_siege": HEAD_OFFICE,
@@ -117,7 +117,8 @@ def test_secondary_establishment_points_to_its_head_office():
     assert result.siret_siege == HEAD_OFFICE
     assert result.commune == "LYON"  # published as "LYON 3EME"
     assert result.enseigne == "VAL FLEURI LYON"
-    assert result.tranche_effectif == "6 à 9 salariés"  # the establishment's, not the company's
+    # The establishment's, not the company's, and said so (issue 11).
+    assert result.tranche_effectif == "6 à 9 salariés (établissement)"
     assert result.date_creation == "2019-09-02"
     assert result.adresse_numero == "145"
 
@@ -128,8 +129,9 @@ def test_closed_establishment_is_flagged_with_its_closing_date():
     assert result.closed_on == "2023-06-30"
     assert not result.company_ceased
     assert result.code_naf == "10.71C"  # published as "1071C"
-    # The establishment publishes no headcount: the company's is used.
-    assert result.tranche_effectif == "1 ou 2 salariés"
+    # The establishment publishes no headcount: the company's "1 ou 2 salariés" is not shown
+    # as this closed establishment's (issue 11).
+    assert result.tranche_effectif == ""
 
 
 def test_ceased_company_is_flagged():
@@ -168,7 +170,7 @@ def test_partially_diffusible_person_keeps_protected_values_out():
     assert result.code_naf == "74.10Z"
     assert result.forme_juridique == "Entrepreneur individuel"
     assert result.etat_administratif == "actif"
-    assert result.tranche_effectif == "Unités non employeuses"
+    assert result.tranche_effectif == "Unités non employeuses (établissement)"
     assert "[ND]" not in repr(result)
 
 
@@ -236,7 +238,9 @@ def test_foreign_establishment_has_foreign_commune_and_country():
     assert result.code_postal == ""
     assert result.adresse_voie == "KINGSWAY GARDENS"  # no street type published
     assert result.siege_social == "non"
-    assert result.tranche_effectif == "3 à 5 salariés"
+    # A secondary establishment without its own band: the company's "3 à 5 salariés" is not
+    # shown as its own (issue 11).
+    assert result.tranche_effectif == ""
 
 
 def test_la_poste_establishment_is_read_like_any_other():
