@@ -215,3 +215,12 @@ def test_an_address_in_france_still_needs_its_commune(client, db, pays):
     assert "Ce champ est obligatoire." in page
     assert "Jardin pédagogique" in page  # typed values kept
     assert db["deposits"].count == 0
+
+
+def test_the_browser_never_demands_a_commune_for_an_address_abroad(client):
+    # The server requires the commune in France only: the page must not make the browser
+    # refuse an empty one (an address abroad may have none).
+    page = client.get("/demande").get_data(as_text=True)
+    commune = re.search(r'<input[^>]*name="commune"[^>]*>', page, re.S).group(0)
+    assert "required" not in commune
+    assert "Obligatoire pour une adresse en France" in page
