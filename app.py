@@ -20,6 +20,7 @@ from portail.apientreprise import sandbox
 from portail.apientreprise.gateway import Gateway
 from portail.apientreprise.policy import GatewayPolicy
 from portail.apientreprise.transport import HttpTransport
+from portail.applicant import demo_outbox
 from portail.applicant import views as applicant_views
 from portail.auth import views as auth_views
 from portail.core import log_scrub
@@ -27,8 +28,10 @@ from portail.core.api_urls import SANDBOX_URL
 from portail.core.settings_rules import DEFAULT_CONTEXT
 from portail.core.tokens import mint_token
 from portail.instruction import blueprint as instruction_blueprint
+from portail.mail import smtp
+from portail.mail.worker import DEFAULT_RETRY_DELAYS, Mailer
 from portail.storage import token_key
-from portail.web import client_address, extensions, health, layout, security
+from portail.web import client_address, extensions, health, layout, mail, security
 
 # Threads of the waitress server (`python -m portail.serve --threads`): the HTTP pool to
 # API Entreprise keeps as many connections.
@@ -88,29 +91,34 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     # in the configuration; created now on first start, or checked when given in the
     # environment (a malformed PORTAIL_TOKEN_KEY stops the start with a French message).
     app.config.pop("TOKEN_KEY", None)
+    # The SMTP password lives in the mailer only (PORTAIL_SMTP_PASSWORD), never in app.config.
+    smtp_config = smtp.from_config(app.config, os.environ)
+    app.config.pop("SMTP_PASSWORD", None)
     token_key.prepare(app.config["DATABASE"])
 
     client_address.init_app(app)
     log_scrub.install()  # the API token is masked in every log line, whoever logs it
-    extensions.init_app(app, _services(app))
+    extensions.init_app(app, _services(app, smtp_config))
     security.init_app(app)
     layout.init_app(app)
 
     app.register_blueprint(applicant_views.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(demo_outbox.bp)
     admin_blueprint.init_app(app)
     maintenance_cli.init_app(app)
     instruction_blueprint.init_app(app)
 
     seeded = extensions.prepare_database(app)
+    mail.init_app(app)
     auth_views.init_app(app, demo_seeded=seeded)
     return app
 
 
-def _services(app: Flask) -> extensions.Services:
-    """The app's gateway (one HTTP session, the built-in sandbox answering in process) and
-    the demonstration the portal starts in."""
+def _services(app: Flask, smtp_config: smtp.SmtpConfig | None) -> extensions.Services:
+    """The app's gateway (one HTTP session, the built-in sandbox answering in process), the
+    demonstration the portal starts in, and the mail worker (its thread starts on demand)."""
     demo_api = sandbox.Sandbox()
     policy = GatewayPolicy.from_config(app.config)
     pool_size = int(app.config.get("SERVER_THREADS") or DEFAULT_SERVER_THREADS)
@@ -132,4 +140,10 @@ def _services(app: Flask) -> extensions.Services:
         gateway=Gateway(policy, transport),
         demo_settings=demo_settings,
         personas=sandbox.PERSONAS,
+        mailer=Mailer(
+            app.config["DATABASE"],
+            smtp_config,
+            sender=app.config.get("MAIL_SENDER"),
+            retry_delays=app.config.get("MAIL_RETRY_DELAYS") or DEFAULT_RETRY_DELAYS,
+        ),
     )

@@ -20,7 +20,7 @@ from portail.core.certified import review
 from portail.core.formats import euros
 from portail.core.labels import APPLICANT_SECTION, FIELD_LABELS, PROJECT_SECTION, TIERS_SECTION
 from portail.core.paris_time import in_paris
-from portail.storage import accounts, deposit_search
+from portail.storage import accounts, deposit_search, outbox
 from portail.storage.attestations import list_for_deposit as list_attestations
 from portail.storage.certified import get_check
 from portail.storage.deposits import get_deposit
@@ -249,6 +249,8 @@ def detail(ref: str):
         certified=review(get_check(db, filed.ref), values),
         # Attestations fetched for it (templates/instruction/_attestations.html), newest first.
         attestations=list_attestations(db, filed.ref),
+        # The acknowledgement e-mail's state (templates/admin/_acknowledgement.html), or None.
+        acknowledgement=outbox.for_deposit(db, filed.ref),
         paris=formats.paris_datetime,
         euros=euros,
     )

@@ -16,6 +16,7 @@ from flask import Blueprint, current_app, make_response, redirect, render_templa
 from flask_wtf.csrf import CSRFError
 
 from forms.deposit import DepositForm, PrefillForm, parse_amount
+from portail.applicant import demo_outbox
 from portail.applicant import receipt as receipt_view
 from portail.applicant.form_values import (
     USE_SIRET,
@@ -39,6 +40,7 @@ from portail.core.netaddr import client_keys
 from portail.storage import deposits
 from portail.storage import filing_limits as limits_store
 from portail.storage.database import immediate
+from portail.web import mail
 from portail.web.extensions import get_db, get_services, get_settings
 from portail.web.security import csrf
 
@@ -188,6 +190,7 @@ def _file(form: DepositForm, values: dict[str, str]):
             )
     if filed is None:
         return filing_limited_page(typed_values(request.form), wait)
+    mail.acknowledge(filed)  # stored now, sent in the background: never waited for
     return redirect(url_for("deposit.receipt", ref=filed.ref), code=303)
 
 
@@ -231,6 +234,7 @@ def demonstration():
         "deposit/demonstration.html",
         personas=get_services().personas,
         demo=get_settings().demo,
+        outbox=demo_outbox.latest_messages(),
     )
 
 

@@ -18,6 +18,7 @@ from flask import Flask, current_app, g
 
 from portail.apientreprise.gateway import Gateway
 from portail.core import settings_rules
+from portail.mail.worker import Mailer
 from portail.storage import database, settings
 
 _local = threading.local()
@@ -37,6 +38,8 @@ class Services:
     exports: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(1)
     )
+    # The acknowledgement e-mails' outbox worker (portail/mail), None: no e-mail at all.
+    mailer: Mailer | None = None
 
 
 def get_services() -> Services:

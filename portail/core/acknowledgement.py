@@ -1,0 +1,110 @@
+"""The acknowledgement e-mail sent to the applicant after filing: plain text and HTML, in
+French, with the reference, the date, the organisation, the project and the amount.
+
+No link: a forwarded or intercepted message must not open anything more than it says.
+Pure: builds an `email.message.EmailMessage`, sends nothing.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from portail.core.formats import euros, paris_datetime, siret_fr
+
+SUBJECT_PREFIX = "Accusé de réception de votre demande"
+DEFAULT_SENDER = "Mini-portail des aides <ne-pas-repondre@portail-des-aides.invalid>"
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """What the message states about one filed deposit."""
+
+    ref: str
+    filed_at: str  # stored UTC ISO time
+    organisation: str
+    siret: str
+    project: str
+    amount_cents: int
+    recipient: str
+
+
+class InvalidRecipient(ValueError):
+    """The applicant's address cannot head a message (empty, or holding a line break)."""
+
+
+def subject(ref: str) -> str:
+    """'Accusé de réception de votre demande AIDE-2026-…'."""
+    return f"{SUBJECT_PREFIX} {ref}"
+
+
+def facts(ack: Acknowledgement) -> list[tuple[str, str]]:
+    """The lines the message states, label and value, in both versions."""
+    organisation = ack.organisation or "(non renseignée)"
+    if ack.siret:
+        organisation = f"{organisation} (SIRET {siret_fr(ack.siret)})"
+    return [
+        ("Référence", ack.ref),
+        ("Déposée le", f"{paris_datetime(ack.filed_at)} (heure de Paris)"),
+        ("Organisation", organisation),
+        ("Projet", ack.project or "(non renseigné)"),
+        ("Montant demandé", euros(ack.amount_cents)),
+    ]
+
+
+INTRO = (
+    "Nous avons bien reçu votre demande d'aide. Conservez ce message : sa référence vous "
+    "sera demandée pour tout échange au sujet de votre demande."
+)
+OUTRO = (
+    "Votre demande va être examinée par les services de la collectivité, qui vous "
+    "contacteront si nécessaire. Ce message est envoyé automatiquement : merci de ne pas "
+    "y répondre."
+)
+
+
+def text_body(ack: Acknowledgement) -> str:
+    """The plain-text version."""
+    lines = "\n".join(f"{label} : {value}" for label, value in facts(ack))
+    return f"Bonjour,\n\n{INTRO}\n\n{lines}\n\n{OUTRO}\n\nCordialement,\nLe service des aides\n"
+
+
+def html_body(ack: Acknowledgement) -> str:
+    """The HTML version: every value escaped, no link, no image."""
+    rows = "\n".join(
+        f'<tr><th scope="row" style="text-align:left;padding-right:1em">{html.escape(label)}'
+        f"</th><td>{html.escape(value)}</td></tr>"
+        for label, value in facts(ack)
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
+        f"<title>{html.escape(subject(ack.ref))}</title></head><body>\n"
+        f"<p>Bonjour,</p>\n<p>{html.escape(INTRO)}</p>\n"
+        f"<table><caption>Votre demande</caption>\n{rows}\n</table>\n"
+        f"<p>{html.escape(OUTRO)}</p>\n<p>Cordialement,<br>Le service des aides</p>\n"
+        "</body></html>\n"
+    )
+
+
+def build(ack: Acknowledgement, sender: str | None = None) -> EmailMessage:
+    """The whole message: From the authority's sender, To the applicant, text then HTML."""
+    recipient = (ack.recipient or "").strip()
+    if not recipient or any(char in recipient for char in "\r\n,;<>"):
+        raise InvalidRecipient("Adresse électronique du demandeur absente ou invalide.")
+    message = EmailMessage()
+    message["Subject"] = subject(ack.ref)
+    message["From"] = sender or DEFAULT_SENDER
+    message["To"] = recipient
+    message["Message-ID"] = make_msgid(domain="portail-des-aides.invalid")
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text_body(ack))
+    message.add_alternative(html_body(ack), subtype="html")
+    return message
+
+
+def text_part(message: EmailMessage) -> str:
+    """The plain-text version of a built message (the demonstration's outbox shows it)."""
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if part is not None else ""

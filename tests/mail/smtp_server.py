@@ -1,0 +1,87 @@
+"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives, refuses the
+addresses starting with "refuse", and checks a login when given a password."""
+
+from __future__ import annotations
+
+import socket
+import time
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Keeper:
+    """aiosmtpd handler: keeps every accepted message."""
+
+    def __init__(self):
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address.startswith("refuse"):
+            return "550 5.1.1 Destinataire inconnu"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+
+class LoopbackSmtp:
+    """`with LoopbackSmtp(port) as server:` a server on 127.0.0.1:port until the block ends.
+    With `password`, AUTH is required (over plain SMTP: loopback only) and checked."""
+
+    def __init__(self, port: int | None = None, user: str = "", password: str = ""):
+        self.port = port or free_port()
+        self.keeper = Keeper()
+        self.logins: list[tuple[str, bool]] = []
+        self._user, self._password = user, password
+        options = {}
+        if password:
+            options = {
+                "authenticator": self._authenticate,
+                "auth_required": False,  # advertised and checked; True warns on plain SMTP
+                "auth_require_tls": False,
+                # smtplib falls back to LOGIN after a refused PLAIN, and aiosmtpd's LOGIN
+                # never answers smtplib's initial response: PLAIN only.
+                "auth_exclude_mechanism": ["LOGIN"],
+            }
+        self.controller = Controller(self.keeper, hostname="127.0.0.1", port=self.port, **options)
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        login = auth_data.login.decode()
+        good = login == self._user and auth_data.password.decode() == self._password
+        self.logins.append((login, good))
+        return AuthResult(success=good, handled=False)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.keeper.messages
+
+    def __enter__(self) -> LoopbackSmtp:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.controller.stop()
+
+
+def wait_for(condition, timeout: float = 10.0, step: float = 0.05):
+    """Poll `condition` until it returns something true; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"condition not met within {timeout} s")
