@@ -24,6 +24,7 @@ from portail.applicant import demo_outbox
 from portail.applicant import views as applicant_views
 from portail.auth import views as auth_views
 from portail.core import log_scrub
+from portail.core.acknowledgement import DEFAULT_AUTHORITY
 from portail.core.api_urls import SANDBOX_URL
 from portail.core.settings_rules import DEFAULT_CONTEXT
 from portail.core.tokens import mint_token
@@ -80,6 +81,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         # Host names the portal answers to (Flask checks the Host header against them, so a
         # forged Host never reaches a redirect): e.g. ["portail.example.fr"]. None: any.
         TRUSTED_HOSTS=None,
+        # The authority receiving the applications: shown in the header, the receipt, the
+        # acknowledgement e-mail and the legal pages. The AUTHORITY_* facts of the legal
+        # notice (address, publication director, contact, host) are empty until filled.
+        AUTHORITY_NAME=DEFAULT_AUTHORITY,
+        AUTHORITY_ADDRESS="",
+        AUTHORITY_PUBLICATION_DIRECTOR="",
+        AUTHORITY_CONTACT="",
+        AUTHORITY_HOST="",
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("PORTAIL")
@@ -145,5 +154,6 @@ def _services(app: Flask, smtp_config: smtp.SmtpConfig | None) -> extensions.Ser
             smtp_config,
             sender=app.config.get("MAIL_SENDER"),
             retry_delays=app.config.get("MAIL_RETRY_DELAYS") or DEFAULT_RETRY_DELAYS,
+            authority=app.config.get("AUTHORITY_NAME"),
         ),
     )

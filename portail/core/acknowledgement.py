@@ -16,6 +16,8 @@ from portail.core.formats import euros, paris_datetime, siret_fr
 
 SUBJECT_PREFIX = "Accusé de réception de votre demande"
 DEFAULT_SENDER = "Mini-portail des aides <ne-pas-repondre@portail-des-aides.invalid>"
+# The authority receiving the applications when AUTHORITY_NAME is not set (README).
+DEFAULT_AUTHORITY = "Votre collectivité"
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Acknowledgement:
     project: str
     amount_cents: int
     recipient: str
+    authority: str = DEFAULT_AUTHORITY  # who receives the application (AUTHORITY_NAME)
 
 
 class InvalidRecipient(ValueError):
@@ -51,7 +54,18 @@ def facts(ack: Acknowledgement) -> list[tuple[str, str]]:
         ("Organisation", organisation),
         ("Projet", ack.project or "(non renseigné)"),
         ("Montant demandé", euros(ack.amount_cents)),
+        ("Adressée à", authority(ack)),
     ]
+
+
+def authority(ack: Acknowledgement) -> str:
+    """The authority's name, never empty."""
+    return ack.authority.strip() or DEFAULT_AUTHORITY
+
+
+def signature(ack: Acknowledgement) -> str:
+    """'Le service des aides – <authority>'."""
+    return f"Le service des aides – {authority(ack)}"
 
 
 INTRO = (
@@ -68,7 +82,7 @@ OUTRO = (
 def text_body(ack: Acknowledgement) -> str:
     """The plain-text version."""
     lines = "\n".join(f"{label} : {value}" for label, value in facts(ack))
-    return f"Bonjour,\n\n{INTRO}\n\n{lines}\n\n{OUTRO}\n\nCordialement,\nLe service des aides\n"
+    return f"Bonjour,\n\n{INTRO}\n\n{lines}\n\n{OUTRO}\n\nCordialement,\n{signature(ack)}\n"
 
 
 def html_body(ack: Acknowledgement) -> str:
@@ -83,7 +97,7 @@ def html_body(ack: Acknowledgement) -> str:
         f"<title>{html.escape(subject(ack.ref))}</title></head><body>\n"
         f"<p>Bonjour,</p>\n<p>{html.escape(INTRO)}</p>\n"
         f"<table><caption>Votre demande</caption>\n{rows}\n</table>\n"
-        f"<p>{html.escape(OUTRO)}</p>\n<p>Cordialement,<br>Le service des aides</p>\n"
+        f"<p>{html.escape(OUTRO)}</p>\n<p>Cordialement,<br>{html.escape(signature(ack))}</p>\n"
         "</body></html>\n"
     )
 

@@ -49,10 +49,12 @@ class Mailer:
         config: smtp.SmtpConfig | None,
         sender: str | None = None,
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        authority: str | None = None,
     ):
         self.database_path = database_path
         self.config = config
         self.sender = sender or acknowledgement.DEFAULT_SENDER
+        self.authority = authority or acknowledgement.DEFAULT_AUTHORITY  # AUTHORITY_NAME
         self.retry_delays = tuple(float(delay) for delay in retry_delays)
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -83,6 +85,7 @@ class Mailer:
             project=filed.values.get("intitule_projet", ""),
             amount_cents=filed.amount_cents,
             recipient=filed.values.get("email", ""),
+            authority=self.authority,
         )
         subject = acknowledgement.subject(filed.ref)
         try:
