@@ -63,7 +63,7 @@ class Call:
     @property
     def cacheable(self) -> bool:
         """Open JSON data only: a protected answer must never be served to another caller."""
-        return self.route.traced and not self.route.protected and not self.route.document
+        return self.route.shared
 
     @property
     def guarded_by_circuit(self) -> bool:

@@ -17,11 +17,19 @@ PROVIDER_DJEPVA = "djepva"
 PROVIDER_DGFIP = "dgfip"
 PROVIDER_URSSAF = "urssaf"
 PROVIDER_API = "api_entreprise"  # the API itself (/privileges)
+PROVIDER_SEARCH = "recherche_entreprises"  # the State's open company search
+
+# Base-URL families: API Entreprise (the saved API URL, the token) or the open company
+# search (its own configured URL, no token, no recipient/context/object parameters).
+FAMILY_API_ENTREPRISE = "api_entreprise"
+FAMILY_SEARCH = "recherche_entreprises"
 
 # Budget buckets: API Entreprise counts JSON routes and document routes separately
 # (250 and 50 calls per minute per token).
 BUCKET_JSON = "json"
 BUCKET_DOCUMENTS = "documents"
+# The company search counts calls per client address (about 7 a second): its own bucket.
+BUCKET_SEARCH = "search"
 
 # The API refuses an `object` of 50 characters or more.
 OBJECT_MAX_LENGTH = 49
@@ -39,11 +47,24 @@ class Route:
     document: bool = False
     # The route takes the mandatory recipient/context/object parameters (all but /privileges).
     traced: bool = True
+    family: str = FAMILY_API_ENTREPRISE
+
+    @property
+    def search(self) -> bool:
+        """A route of the open company search (another host, no token)."""
+        return self.family == FAMILY_SEARCH
 
     @property
     def bucket(self) -> str:
         """Which share of the upstream quota a call to this route spends."""
+        if self.search:
+            return BUCKET_SEARCH
         return BUCKET_DOCUMENTS if self.document else BUCKET_JSON
+
+    @property
+    def shared(self) -> bool:
+        """Open JSON data, the same for every caller: cached and joined when identical."""
+        return (self.traced or self.search) and not self.protected and not self.document
 
 
 # Route templates, as the journal records them.
@@ -54,6 +75,8 @@ ROUTE_ASSOCIATION = "/v4/djepva/api-association/associations/{siren_or_rna}"
 ROUTE_ATTESTATION_FISCALE = "/v4/dgfip/unites_legales/{siren}/attestation_fiscale"
 ROUTE_ATTESTATION_VIGILANCE = "/v4/urssaf/unites_legales/{siren}/attestation_vigilance"
 ROUTE_PRIVILEGES = "/privileges"
+# The open company search; its target is the canonical query string (q, code_postal).
+ROUTE_SEARCH = "/search"
 
 ROUTES: dict[str, Route] = {
     route.path: route
@@ -101,6 +124,13 @@ ROUTES: dict[str, Route] = {
             document=True,
         ),
         Route(ROUTE_PRIVILEGES, PROVIDER_API, "Test de connexion", traced=False),
+        Route(
+            ROUTE_SEARCH,
+            PROVIDER_SEARCH,
+            "Recherche d'entreprises par nom, données publiques",
+            traced=False,
+            family=FAMILY_SEARCH,
+        ),
     )
 }
 

@@ -21,7 +21,7 @@ import json
 import logging
 import re
 import time
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import requests
 import urllib3
@@ -70,6 +70,15 @@ _TARGET = re.compile(r"[0-9A-Za-z]+")
 _UNTRACED_ROUTES = frozenset({ROUTE_PRIVILEGES})
 
 
+def _search_params(target: str | None) -> dict[str, str]:
+    """The company search's parameters from its target, a query string the caller encoded
+    (what the journal and the cache record); anything else is refused before sending."""
+    params = dict(parse_qsl(target or "", keep_blank_values=True))
+    if not params.get("q") or urlencode(params) != target:
+        raise BadParameter(note="recherche d'entreprises mal formée")
+    return params
+
+
 class ApiEntrepriseClient:
     """One authority's access to API Entreprise: base URL, token, recipient, context."""
 
@@ -114,6 +123,9 @@ class ApiEntrepriseClient:
         parameters and must answer a `data` envelope. A target that is not letters and
         digits is refused before anything is sent (BadParameter).
         """
+        known = ROUTES.get(route)
+        if known is not None and known.search:
+            return self._get_json(route, _search_params(target), False)
         placeholders = _PLACEHOLDER.findall(route)
         if len(placeholders) > 1 or bool(placeholders) != (target is not None):
             raise ValueError(f"route {route!r} and target do not match")
@@ -124,7 +136,6 @@ class ApiEntrepriseClient:
         else:
             path = route
         traced = route not in _UNTRACED_ROUTES
-        known = ROUTES.get(route)
         # Document routes (attestations) get the document timeout the API recommends (12 s).
         timeout = self.document_timeout if known is not None and known.document else None
         return self._get_json(path, self._params(object_) if traced else None, traced, timeout)
@@ -211,11 +222,9 @@ class ApiEntrepriseClient:
     def _send(self, path: str, params: dict | None, timeout: float, require_data: bool):
         started = time.monotonic()
         deadline = started + timeout
-        headers = {
-            "Accept": "application/json",
-            "User-Agent": "mini-portail-des-aides",
-            "Authorization": f"Bearer {self._token}",
-        }
+        headers = {"Accept": "application/json", "User-Agent": "mini-portail-des-aides"}
+        if self._token:  # the open company search gets none
+            headers["Authorization"] = f"Bearer {self._token}"
         path_and_query = f"{path}?{urlencode(params)}" if params else path
         raw = self._open(path_and_query, headers, timeout)
         try:

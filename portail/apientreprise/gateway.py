@@ -49,6 +49,7 @@ from portail.apientreprise.policy import GatewayPolicy
 from portail.apientreprise.refusals import RefusalNotes, refusal_note
 from portail.apientreprise.singleflight import JoinTimeout, SingleFlight
 from portail.apientreprise.transport import HttpTransport
+from portail.core.api_urls import SANDBOX_URL
 from portail.core.netaddr import NETWORK_SHARE_FACTOR, ClientKeys
 from portail.core.settings_rules import Settings
 from portail.core.tiers import BadPayload
@@ -93,6 +94,10 @@ class Gateway:
                     current = (pid, self._transport_factory())
                     self._transport = current
         return current[1]
+
+    def search_url(self, settings: Settings) -> str:
+        """Where the open company search is asked: the sandbox in the demonstration."""
+        return SANDBOX_URL if settings.demo else self.policy.search_url
 
     def client_for(
         self, settings: Settings, *, timeout: float | None = None
@@ -153,13 +158,13 @@ class Gateway:
             hit = self._from_cache(call)
             if hit is not None:
                 return hit
-        if not call.route.traced:
+        if not call.route.shared and not call.route.traced:
             result, _trace = self._send(call)
             if isinstance(result, ApiEntrepriseError):
                 raise result
             return result
         key = (
-            settings.api_url,
+            self._base_url(call),
             settings.recipient_siret,
             hashlib.sha256(settings.token.encode()).hexdigest(),
             route,
@@ -197,8 +202,26 @@ class Gateway:
                 return found, trace
         return result, trace
 
+    def _base_url(self, call: Call) -> str:
+        return self.search_url(call.settings) if call.route.search else call.settings.api_url
+
+    def _client(self, call: Call) -> ApiEntrepriseClient:
+        if call.client is not None:
+            return call.client
+        if call.route.search:
+            # Another host: the token never goes there (an open API needs none).
+            return ApiEntrepriseClient(
+                self.search_url(call.settings),
+                "",
+                "",
+                "",
+                transport=self.transport,
+                timeout=self.policy.timeout,
+            )
+        return self.client_for(call.settings)
+
     def _from_cache(self, call: Call) -> Answer | None:
-        key = cache.cache_key(call.settings.api_url, call.route.path, call.target)
+        key = cache.cache_key(self._base_url(call), call.route.path, call.target)
         hit = cache.get(call.db, key)
         if hit is None:
             return None
@@ -245,7 +268,7 @@ class Gateway:
         checked = None
         try:
             # Built only for a call that leaves: a cache hit needs no client.
-            client = call.client or self.client_for(call.settings)
+            client = self._client(call)
             answer = client.call(route.path, call.target, object_=call.object_)
             checked = call.checked(answer.data)
         except ApiEntrepriseError as exc:
@@ -265,7 +288,7 @@ class Gateway:
 
     def _admit(self, call: Call) -> budget.Admission:
         policy, applicant = self.policy, call.applicant
-        per_minute = policy.per_minute(call.route.document)
+        per_minute = policy.budget_for(call.route)
         if not call.wait:
             return budget.try_acquire(call.db, per_minute=per_minute, bucket=call.route.bucket)
         share = policy.budget_per_client or None
@@ -316,7 +339,7 @@ class Gateway:
                     # "not public" briefly; any other failure is never cached.
                     cache.store_answer(
                         db,
-                        call.settings.api_url,
+                        self._base_url(call),
                         route.path,
                         call.target,
                         body=answer.data if found else None,
@@ -348,7 +371,7 @@ class Gateway:
         """After a 409, another worker is fetching the same thing: wait for its answer."""
         if not call.cacheable:
             return None
-        key = cache.cache_key(call.settings.api_url, call.route.path, call.target)
+        key = cache.cache_key(self._base_url(call), call.route.path, call.target)
         deadline = time.monotonic() + self.policy.budget_max_wait
         while time.monotonic() < deadline:
             time.sleep(0.1)

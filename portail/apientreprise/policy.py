@@ -10,8 +10,10 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from portail.apientreprise import budget, circuit
+from portail.apientreprise import budget, catalogue, circuit
+from portail.core.api_urls import SEARCH_URL
 from portail.core.netaddr import NETWORK_SHARE_FACTOR
+from portail.core.settings_rules import SettingError, validate_search_url
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +21,8 @@ logger = logging.getLogger(__name__)
 # routes: the portal's budgets always stay below.
 MAX_BUDGET_PER_MINUTE = 240
 MAX_DOCUMENT_BUDGET_PER_MINUTE = 45
+# The company search allows about 7 calls a second per client address (420 a minute).
+MAX_SEARCH_BUDGET_PER_MINUTE = 400
 
 _warned_budgets: set[tuple[str, int]] = set()
 
@@ -28,6 +32,8 @@ CONFIG_KEYS = {
     "LOOKUP_NEGATIVE_CACHE_SECONDS": "negative_cache_seconds",
     "RATE_BUDGET_PER_MINUTE": "budget_per_minute",
     "RATE_BUDGET_DOCUMENTS_PER_MINUTE": "document_budget_per_minute",
+    "RATE_BUDGET_SEARCH_PER_MINUTE": "search_budget_per_minute",
+    "SEARCH_API_URL": "search_url",
     "RATE_BUDGET_MAX_WAIT_SECONDS": "budget_max_wait",
     "RATE_BUDGET_PER_CLIENT_PER_MINUTE": "budget_per_client",
     "RATE_BUDGET_LIGHT_RESERVE_PERCENT": "light_reserve_percent",
@@ -56,6 +62,8 @@ class GatewayPolicy:
     negative_cache_seconds: float = 600.0  # 404 / 451: briefly, a new company appears soon
     budget_per_minute: int = 200
     document_budget_per_minute: int = 40
+    search_budget_per_minute: int = 300
+    search_url: str = SEARCH_URL  # the company search outside the demonstration
     budget_max_wait: float = 1.0  # longest a request thread sleeps waiting for budget
     # Calls one client (IP address, IPv6 per /64) may take from the budget per minute; 0 for
     # no share. 20 distinct, uncached SIRETs a minute is far more than a person types, even
@@ -73,6 +81,15 @@ class GatewayPolicy:
     circuit_cooldown: float = 30.0
 
     def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "search_budget_per_minute",
+            _capped(
+                "RATE_BUDGET_SEARCH_PER_MINUTE",
+                self.search_budget_per_minute,
+                MAX_SEARCH_BUDGET_PER_MINUTE,
+            ),
+        )
         # At most 90 %: heavy clients (a town hall desk) must keep some of the budget.
         object.__setattr__(
             self, "light_reserve_percent", min(90, max(0, self.light_reserve_percent))
@@ -105,11 +122,25 @@ class GatewayPolicy:
                 values[name] = kind(config[key])
             except (TypeError, ValueError):
                 logger.warning("%s=%r ignoré (valeur invalide)", key, config[key])
+        if "search_url" in values:
+            try:
+                values["search_url"] = validate_search_url(
+                    values["search_url"], config.get("EXTRA_API_BASE_URLS")
+                )
+            except SettingError as error:
+                logger.warning("SEARCH_API_URL ignoré : %s", error.message)
+                del values["search_url"]
         return cls(**values)
 
     def per_minute(self, document: bool) -> int:
         """The portal's budget for a route family."""
         return self.document_budget_per_minute if document else self.budget_per_minute
+
+    def budget_for(self, route: catalogue.Route) -> int:
+        """The portal's budget for the bucket a route spends."""
+        if route.search:
+            return self.search_budget_per_minute
+        return self.per_minute(route.document)
 
     @property
     def reserve(self) -> budget.Reserve:

@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFError
 from forms.deposit import DepositForm, PrefillForm, parse_amount
 from portail.applicant import demo_outbox
 from portail.applicant import receipt as receipt_view
+from portail.applicant import search as search_view
 from portail.applicant.form_values import (
     USE_SIRET,
     only_siret_typed,
@@ -48,6 +49,9 @@ bp = Blueprint("deposit", __name__)
 
 
 bp.add_url_rule("/demande/<ref>/recu", view_func=receipt_view.receipt)
+bp.add_url_rule(
+    "/demande/recherche", "search", view_func=search_view.search_page, methods=["GET", "POST"]
+)
 
 
 PREFILL_ACTION = "prefill"  # value of the "Pré-remplir" button, named "action"
@@ -143,7 +147,10 @@ def refused_lookup(_error):
 
     For htmx, 403 with the status line, retargeted at it (static/deposit.js lets htmx show
     it): the page keeps everything typed. Posted without htmx, the refused form's page.
+    The search by name has its own refusal (nothing looked up either).
     """
+    if request.endpoint == "deposit.search":
+        return search_view.refused_search()
     if is_tiers_fragment_request():
         response = make_response(
             render_template("deposit/_status.html", status=Status(LOOKUP_SESSION_EXPIRED, "error")),

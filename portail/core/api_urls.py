@@ -8,6 +8,10 @@ STAGING_URL = "https://staging.entreprise.api.gouv.fr"
 # (and no token) could leave the machine.
 SANDBOX_URL = "https://bac-a-sable.api-entreprise.invalid"
 
+# The State's open company search (Recherche d'entreprises): no token, open data only. In the
+# demonstration, the built-in sandbox answers its /search route at SANDBOX_URL too.
+SEARCH_URL = "https://recherche-entreprises.api.gouv.fr"
+
 KNOWN_URLS = {
     PRODUCTION_URL: "Production (entreprise.api.gouv.fr)",
     STAGING_URL: "Recette / staging (données fictives, jeton de staging)",

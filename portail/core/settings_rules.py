@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from portail.core import settings_rules
-from portail.core.api_urls import KNOWN_URLS, PRODUCTION_URL, SANDBOX_URL
+from portail.core.api_urls import KNOWN_URLS, PRODUCTION_URL, SANDBOX_URL, SEARCH_URL
 from portail.core.formats import paris_date
 from portail.core.netaddr import is_loopback_host
 from portail.core.siret import InvalidSiret, validate_siret
@@ -154,6 +154,26 @@ def allowed_urls(extra) -> dict[str, str]:
     for url in extra_urls(extra):
         choices.setdefault(url, f"Adresse ajoutée par l'exploitant : {url}")
     return choices
+
+
+def allowed_search_urls(extra) -> frozenset[str]:
+    """The base URLs the company search (SEARCH_API_URL) may point at: the State's, the
+    built-in sandbox, or one the operator added to EXTRA_API_BASE_URLS."""
+    return frozenset({SEARCH_URL, SANDBOX_URL, *extra_urls(extra)})
+
+
+def validate_search_url(raw: str | None, extra) -> str:
+    """The configured company search URL if allowed (https unless on loopback)."""
+    url = normalise_url(raw)
+    if url not in allowed_search_urls(extra):
+        raise SettingError(
+            "Cette adresse de recherche d'entreprises n'est pas autorisée : ajoutez-la "
+            "d'abord dans EXTRA_API_BASE_URLS."
+        )
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not is_loopback_hostname(parts.hostname):
+        raise SettingError("HTTPS est obligatoire pour la recherche d'entreprises.")
+    return url
 
 
 def is_loopback_hostname(hostname: str | None) -> bool:

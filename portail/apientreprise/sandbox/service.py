@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from portail.apientreprise.sandbox import records
+from portail.apientreprise.sandbox import records, search
 from portail.apientreprise.sandbox.answers import SandboxAnswer, answer, errors
 from portail.apientreprise.sandbox.data import ERROR_PERSONAS, KNOWN_SIRENS, SLOW_SIRENS
 from portail.apientreprise.sandbox.demo import BLACKLISTED_SUBJECT
@@ -32,6 +32,9 @@ SLOW_DELAY = 8.0  # past the 5 s client timeout the docs recommend for JSON rout
 
 
 PERSONA_RETRY_AFTER = 10  # seconds; short so that a demo click does not freeze the demo long
+
+
+SEARCH_PATH = "/search"  # Recherche d'entreprises, answered at the same URL
 
 
 _MANDATORY_PARAMS = ("context", "object", "recipient")
@@ -84,6 +87,9 @@ class Sandbox:
         query = query or {}
         if urlsplit(path).path.startswith(records.DOCUMENTS_PREFIX):
             return self._document(method, urlsplit(path).path, headers, now)
+        if urlsplit(path).path == SEARCH_PATH and method.upper() in ("GET", "HEAD"):
+            # The open company search: no token, no quota per token (another service).
+            return search.search(query)
         route, identifier = route_for(urlsplit(path).path.rstrip("/") or "/")
         if route is None:
             return errors(404, "unknown_route")
