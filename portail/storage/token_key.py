@@ -20,6 +20,7 @@ stored value is `fernet:` followed by the Fernet token. Nothing here ever logs a
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import threading
@@ -52,6 +53,9 @@ def is_sealed(stored: str | None) -> bool:
     return bool(stored) and stored.startswith(PREFIX)
 
 
+_OPENED_MAX = 8
+
+
 class TokenCipher:
     """Seal and open tokens with one or more keys: the first encrypts, all decrypt."""
 
@@ -60,6 +64,10 @@ class TokenCipher:
             raise KeyProblem("Aucune clé de chiffrement du jeton.")
         self.keys = tuple(keys)
         self._fernet = MultiFernet([Fernet(key) for key in self.keys])
+        # The settings are read on every request: the stored token rarely changes, so its
+        # decryption (an HMAC and an AES pass) is done once per stored value and key set.
+        self._opened: dict[str, str] = {}
+        self._opened_lock = threading.Lock()
 
     def seal(self, token: str) -> str:
         """The stored form of a token."""
@@ -69,10 +77,18 @@ class TokenCipher:
         """The token of a sealed value; TokenUnreadable when no key decrypts it."""
         if not is_sealed(stored):
             raise TokenUnreadable("not a sealed value")
+        token = self._opened.get(stored)
+        if token is not None:
+            return token
         try:
-            return self._fernet.decrypt(stored[len(PREFIX) :].encode("ascii")).decode("utf-8")
+            token = self._fernet.decrypt(stored[len(PREFIX) :].encode("ascii")).decode("utf-8")
         except (InvalidToken, UnicodeError):
             raise TokenUnreadable("no key decrypts the stored token") from None
+        with self._opened_lock:
+            if len(self._opened) >= _OPENED_MAX:  # a few tokens a key set's lifetime
+                self._opened.clear()
+            self._opened[stored] = token
+        return token
 
     def reseal(self, stored: str) -> str:
         """The same token sealed again with the first key (key rotation)."""
@@ -129,7 +145,14 @@ def source_for(database_path: str | Path, environ: Mapping[str, str] | None = No
     path = str(database_path)
     if not path or path == ":memory:" or path.startswith("file:"):
         return KeySource(environment=None, file=None)
-    return KeySource(environment=None, file=Path(path).resolve().parent / FILE_NAME)
+    return KeySource(environment=None, file=_key_file_beside(path))
+
+
+@functools.lru_cache(maxsize=64)
+def _key_file_beside(database_path: str) -> Path:
+    """The key file beside a database file (its real folder), resolved once per path: the
+    settings are read on every request."""
+    return Path(database_path).resolve().parent / FILE_NAME
 
 
 def database_path(db: sqlite_utils.Database) -> str:
