@@ -14,13 +14,13 @@ from datetime import date
 from flask import Blueprint, Response, abort, render_template, request
 
 from portail.admin import csv_export, listing
-from portail.auth.guard import client_ip, current_session, login_required
+from portail.auth.guard import login_required, record_agent_event
 from portail.core import formats
 from portail.core.certified import review
 from portail.core.formats import euros
 from portail.core.labels import APPLICANT_SECTION, FIELD_LABELS, PROJECT_SECTION, TIERS_SECTION
 from portail.core.paris_time import in_paris
-from portail.storage import accounts, deposit_search, outbox
+from portail.storage import deposit_search, outbox
 from portail.storage.attestations import list_for_deposit as list_attestations
 from portail.storage.certified import get_check
 from portail.storage.deposits import get_deposit
@@ -151,15 +151,7 @@ def _csv_rows(db, flt: deposit_search.DepositFilter):
 def _export(flt: deposit_search.DepositFilter) -> Response:
     def produce():
         db = get_db()
-        admin_session = current_session()
-        accounts.record_event(
-            db,
-            "deposits_exported",
-            username=admin_session.username,
-            admin_id=admin_session.admin_id,
-            ip=client_ip(),
-            detail=selection_words(flt),
-        )
+        record_agent_event(db, "deposits_exported", selection_words(flt))
         return csv_export.lines(CSV_HEADER, _csv_rows(db, flt))
 
     return csv_export.streamed("demandes", produce)
@@ -207,16 +199,8 @@ def detail(ref: str):
     if filed is None:
         abort(404)
     values, prefilled, changed = filed.values, filed.prefilled, set(filed.changed_fields)
-    admin_session = current_session()
     # Agents' access to data obtained from API Entreprise is traced (CGU, 36 months).
-    accounts.record_event(
-        db,
-        "deposit_viewed",
-        username=admin_session.username,
-        admin_id=admin_session.admin_id,
-        ip=client_ip(),
-        detail=filed.ref,
-    )
+    record_agent_event(db, "deposit_viewed", filed.ref)
     lines = []
     for name in _field_order(values):
         if name not in values and name not in prefilled:

@@ -13,9 +13,9 @@ from flask import Blueprint, Response, render_template, request
 from portail.admin import csv_export, listing
 from portail.apientreprise.catalogue import ROUTE_LABELS
 from portail.apientreprise.errors import KIND_LABELS
-from portail.auth.guard import client_ip, current_session, login_required
+from portail.auth.guard import login_required, record_agent_event
 from portail.core.siret import normalise
-from portail.storage import accounts, journal
+from portail.storage import journal
 from portail.web.extensions import get_db
 
 bp = Blueprint("journal", __name__)
@@ -135,16 +135,8 @@ def index():
 
         def produce():
             db = get_db()
-            admin_session = current_session()
             # The journal names applicants' SIRETs and agents: its export is traced too.
-            accounts.record_event(
-                db,
-                "journal_exported",
-                username=admin_session.username,
-                admin_id=admin_session.admin_id,
-                ip=client_ip(),
-                detail=_selection_words(flt) or "tout le journal",
-            )
+            record_agent_event(db, "journal_exported", _selection_words(flt) or "tout le journal")
             return csv_export.lines(CSV_HEADER, _csv_rows(db, flt))
 
         return csv_export.streamed("journal-api-entreprise", produce)

@@ -22,7 +22,7 @@ from flask import (
 
 from portail.core import passwords
 from portail.core.netaddr import is_loopback_host
-from portail.storage import sessions, settings
+from portail.storage import accounts, sessions, settings
 from portail.web.extensions import get_db
 
 COOKIE_NAME = "portail_admin"
@@ -96,6 +96,20 @@ def current_session() -> sessions.AdminSession | None:
         )
         g.admin_cookie_stale = bool(raw) and g.admin_session is None
     return g.admin_session
+
+
+def record_agent_event(db, event: str, detail: str | None = None) -> None:
+    """Append what the logged-in admin did to the admin event journal, with their address
+    (deposits viewed, exports, downloads: agents' access is traced)."""
+    admin_session = current_session()
+    accounts.record_event(
+        db,
+        event,
+        username=admin_session.username,
+        admin_id=admin_session.admin_id,
+        ip=client_ip(),
+        detail=detail,
+    )
 
 
 def _requested_page() -> str:

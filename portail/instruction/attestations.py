@@ -34,12 +34,11 @@ from portail.apientreprise.errors import (
     TryAgainLater,
 )
 from portail.apientreprise.gateway import Gateway
-from portail.auth.guard import client_ip, current_session, login_required
+from portail.auth.guard import current_session, login_required, record_agent_event
 from portail.core.formats import date_fr
 from portail.core.settings_rules import Settings
 from portail.core.siret import is_valid_siret, normalise
 from portail.core.tokens import NotAJwt, token_info
-from portail.storage import accounts
 from portail.storage import attestations as store
 from portail.storage.deposits import FiledDeposit, get_deposit
 from portail.web.extensions import get_db, get_gateway, get_settings
@@ -342,15 +341,7 @@ def download(ref: str, attestation_id: str):
             message="Le fichier de cette attestation est introuvable ou a été modifié sur le "
             "serveur. Récupérez de nouveau les attestations depuis la page de la demande.",
         ), 404
-    admin_session = current_session()
-    accounts.record_event(
-        db,
-        "attestation_downloaded",
-        username=admin_session.username,
-        admin_id=admin_session.admin_id,
-        ip=client_ip(),
-        detail=f"{row.deposit_ref} {row.kind}",
-    )
+    record_agent_event(db, "attestation_downloaded", f"{row.deposit_ref} {row.kind}")
     response = Response(content, mimetype=documents.PDF_TYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{download_name(row)}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
