@@ -35,28 +35,10 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.applicant.htmx_helpers import complete_form  # noqa: E402 - after the path is set
+
 SERVER_THREADS = 8
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-FORM = {
-    "siret": "732 829 320 00074",
-    "raison_sociale": "Les Jardins Partagés",
-    "forme_juridique": "Association déclarée",
-    "adresse_numero": "4 ter",
-    "adresse_voie": "RUE DES LILAS",
-    "code_postal": "35000",
-    "commune": "RENNES",
-    "pays": "France",
-    "representant_nom": "Durand",
-    "representant_prenom": "Élise",
-    "representant_qualite": "Présidente",
-    "email": "elise.durand@example.org",
-    "telephone": "02 99 00 00 00",
-    "intitule_projet": "Jardin pédagogique",
-    "description_projet": "Un jardin ouvert aux écoles du quartier.",
-    "montant_demande": "1 500,50 €",
-    "consentement": "y",
-}
 
 
 def free_port() -> int:
@@ -138,7 +120,7 @@ def client(port: int, index: int, stop: threading.Event, samples: list, errors: 
         "Cookie": cookie,
         "Content-Type": "application/x-www-form-urlencoded",
     }
-    form = {**FORM, "csrf_token": _TOKEN.search(page).group(1)}
+    form = complete_form(_TOKEN.search(page).group(1))
     number = 0
     while not stop.is_set():
         form["intitule_projet"] = f"Projet {index}-{number}"

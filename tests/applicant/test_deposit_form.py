@@ -9,38 +9,9 @@ import pytest
 
 from forms.deposit import parse_amount
 from portail.storage import deposits, settings
+from tests.applicant.htmx_helpers import complete_form, csrf_token
 
 VALID_SIRET = "73282932000074"
-
-
-def csrf_token(client, path="/demande"):
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def complete_form(token, **overrides):
-    values = {
-        "csrf_token": token,
-        "siret": "732 829 320 00074",
-        "raison_sociale": "Les Jardins Partagés",
-        "forme_juridique": "Association déclarée",
-        "adresse_numero": "4 ter",
-        "adresse_voie": "RUE DES LILAS",
-        "code_postal": "35000",
-        "commune": "RENNES",
-        "pays": "France",
-        "representant_nom": "Durand",
-        "representant_prenom": "Élise",
-        "representant_qualite": "Présidente",
-        "email": "elise.durand@example.org",
-        "telephone": "02 99 00 00 00",
-        "intitule_projet": "Jardin pédagogique",
-        "description_projet": "Un jardin ouvert aux écoles du quartier.",
-        "montant_demande": "1 500,50 €",
-        "consentement": "y",
-    }
-    values.update(overrides)
-    return values
 
 
 @pytest.mark.parametrize(

@@ -9,27 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.applicant.htmx_helpers import csrf_token
+from tests.applicant.htmx_helpers import complete_form, csrf_token
 
-FORM = {
-    "siret": "732 829 320 00074",
-    "raison_sociale": "Les Jardins Partagés",
-    "forme_juridique": "Association déclarée",
-    "adresse_numero": "4 ter",
-    "adresse_voie": "RUE DES LILAS",
-    "code_postal": "35000",
-    "commune": "RENNES",
-    "pays": "France",
-    "representant_nom": "Durand",
-    "representant_prenom": "Élise",
-    "representant_qualite": "Présidente",
-    "email": "elise.durand@example.org",
-    "telephone": "02 99 00 00 00",
-    "intitule_projet": "Jardin pédagogique",
-    "description_projet": "Un jardin ouvert aux écoles du quartier.",
-    "montant_demande": "1 500,50 €",
-    "consentement": "y",
-}
 PERSONAL = (
     "Durand",
     "Élise",
@@ -45,7 +26,7 @@ PERSONAL = (
 
 
 def file_one(client) -> tuple[str, str]:
-    response = client.post("/demande", data={**FORM, "csrf_token": csrf_token(client)})
+    response = client.post("/demande", data=complete_form(csrf_token(client)))
     assert response.status_code == 303
     url = response.headers["Location"]
     return url, re.search(r"/demande/([^/]+)/recu", url)[1]

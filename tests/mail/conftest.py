@@ -9,7 +9,7 @@ import pytest
 
 from app import create_app
 from portail.storage import database, outbox
-from tests.applicant.test_deposit_form import complete_form
+from tests.applicant.htmx_helpers import complete_form
 
 FAST_RETRIES = [0.3, 0.3, 0.3, 0.3, 0.3]
 

@@ -16,7 +16,7 @@ import threading
 import time
 from urllib.parse import urlencode
 
-from tests.applicant.test_deposit_form import complete_form
+from tests.applicant.htmx_helpers import complete_form
 from tests.server_process import PortalProcess
 
 CLIENTS = 6
