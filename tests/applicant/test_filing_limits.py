@@ -13,12 +13,12 @@ from portail.core.netaddr import client_keys
 from portail.storage import database, filing_limits
 from portail.storage import database as worker_store
 from portail.storage.filing_limits import DAY, FilingLimits
-from tests.applicant.htmx_helpers import csrf_token
-from tests.applicant.test_receipt_expiry import FORM, PERSONAL
+from tests.applicant.htmx_helpers import complete_form, csrf_token
+from tests.applicant.test_receipt_expiry import PERSONAL
 
 
 def file(client, address="192.0.2.10", **overrides):
-    data = {**FORM, "csrf_token": csrf_token(client), **overrides}
+    data = complete_form(csrf_token(client), **overrides)
     return client.post("/demande", data=data, environ_base={"REMOTE_ADDR": address})
 
 

@@ -8,8 +8,7 @@ import re
 
 import pytest
 
-from tests.applicant.htmx_helpers import csrf_token, lookup_post
-from tests.applicant.test_receipt_expiry import FORM
+from tests.applicant.htmx_helpers import COMPLETE_FORM, complete_form, csrf_token, lookup_post
 
 HX = {"HX-Request": "true", "HX-Target": "tiers-block", "HX-Trigger": "f-siret"}
 HEAD_OFFICE = "99912340900016"
@@ -99,13 +98,13 @@ def test_the_error_summary_counts_fields_with_a_real_plural(client):
     several = client.post("/demande", data={"csrf_token": token}).get_data(as_text=True)
     assert "(s)" not in collapsed(several)
     assert re.search(r"\b\d+ champs à corriger", several)
-    data = {**FORM, "csrf_token": csrf_token(client), "email": "pas-une-adresse"}
+    data = complete_form(csrf_token(client), email="pas-une-adresse")
     one = client.post("/demande", data=data).get_data(as_text=True)
     assert "1 champ à corriger" in one
 
 
 def test_the_receipt_shows_yes_and_active_capitalised(client):
-    data = {**FORM, "siege_social": "oui", "etat_administratif": "actif"}
+    data = {**COMPLETE_FORM, "siege_social": "oui", "etat_administratif": "actif"}
     response = client.post("/demande", data={**data, "csrf_token": csrf_token(client)})
     assert response.status_code == 303
     receipt = collapsed(client.get(response.headers["Location"]).get_data(as_text=True))
