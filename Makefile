@@ -11,7 +11,7 @@ PORT ?= 8000
 BANDIT = $(BIN)/bandit -q -r portail app.py forms -c pyproject.toml 2>/dev/null \
 	|| $(BIN)/bandit -r portail app.py forms -c pyproject.toml
 
-.PHONY: run test lint bench bench-admin clean
+.PHONY: run test lint screenshots bench bench-admin clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BANDIT)
+
+# The README's screenshots, taken by the browser tests that check each screen (Chromium needed).
+screenshots: $(BIN)/.installed
+	PORTAIL_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/browser/test_browser_screens.py
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/lookup_bench.py
