@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
+
+import idna
 
 from portail.core.formats import euros, paris_datetime, siret_fr
 
@@ -36,6 +39,27 @@ class Acknowledgement:
 
 class InvalidRecipient(ValueError):
     """The applicant's address cannot head a message (empty, or holding a line break)."""
+
+
+def envelope_address(address: str) -> str:
+    """The address as SMTP carries it: an accented domain in its ASCII form (IDNA,
+    `café.fr` -> `xn--caf-dma.fr`), which every server routes. An accented local part
+    (`élise@…`) stays as typed: only a server offering SMTPUTF8 can take it (smtp.send).
+    InvalidRecipient when the address has no domain or the domain is not a valid name."""
+    address = (address or "").strip()
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain or any(char in address for char in "\r\n,;<>"):
+        raise InvalidRecipient("Adresse électronique du demandeur absente ou invalide.")
+    try:
+        ascii_domain = domain if domain.isascii() else idna.encode(domain, uts46=True).decode()
+    except idna.IDNAError:
+        raise InvalidRecipient("Nom de domaine de l'adresse électronique invalide.") from None
+    return f"{local}@{ascii_domain}"
+
+
+def needs_smtputf8(address: str) -> bool:
+    """True when the envelope address still holds non-ASCII characters (its local part)."""
+    return not address.isascii()
 
 
 def subject(ref: str) -> str:
@@ -104,10 +128,10 @@ def html_body(ack: Acknowledgement) -> str:
 
 def build(ack: Acknowledgement, sender: str | None = None) -> EmailMessage:
     """The whole message: From the authority's sender, To the applicant, text then HTML."""
-    recipient = (ack.recipient or "").strip()
-    if not recipient or any(char in recipient for char in "\r\n,;<>"):
-        raise InvalidRecipient("Adresse électronique du demandeur absente ou invalide.")
-    message = EmailMessage()
+    recipient = envelope_address(ack.recipient)
+    # Headers stay 7-bit (RFC 2047) for every server, except when the address itself is
+    # accented: RFC 6532 headers, sent only to a server that announces SMTPUTF8.
+    message = EmailMessage(policy=policy.SMTPUTF8) if needs_smtputf8(recipient) else EmailMessage()
     message["Subject"] = subject(ack.ref)
     message["From"] = sender or DEFAULT_SENDER
     message["To"] = recipient

@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 
+from portail.core.acknowledgement import InvalidRecipient, envelope_address, needs_smtputf8
+from portail.core.netaddr import is_loopback_host
+
 SECURITIES = ("starttls", "tls", "none")
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 DEFAULT_TIMEOUT = 15.0
@@ -65,6 +68,13 @@ def from_config(config: Mapping, environ: Mapping[str, str]) -> SmtpConfig | Non
     password = environ.get(PASSWORD_ENV)
     if password is None:
         password = str(config.get("SMTP_PASSWORD") or "")
+    if security == "none" and not is_loopback_host(host):
+        # Without TLS the login, the password and the applicants' data cross the network
+        # in clear: plain SMTP is for a relay on this machine only.
+        raise SmtpConfigError(
+            "SMTP_SECURITY « none » n'est permis que vers un relais local (127.0.0.1, ::1 "
+            "ou localhost) : choisissez « starttls » ou « tls »."
+        )
     return SmtpConfig(
         host=host,
         port=port,
@@ -102,9 +112,19 @@ def _deliver(config: SmtpConfig, recipient: str, message: str) -> None:
     with _connect(config) as smtp:
         if config.user:
             smtp.login(config.user, config.password)
+        options: list[str] = []
+        if needs_smtputf8(recipient):
+            smtp.ehlo_or_helo_if_needed()
+            if not smtp.has_extn("smtputf8"):
+                raise SendFailure(
+                    "Adresse accentuée que le serveur de courriel n'accepte pas (pas de "
+                    "SMTPUTF8) : écrivez au demandeur depuis votre messagerie.",
+                    permanent=True,
+                )
+            options.append("SMTPUTF8")
         # Bytes go out as they are: SMTP wants CRLF line ends (smtplib fixes them on str only).
         wire = message.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
-        smtp.sendmail(envelope_from, [recipient], wire)
+        smtp.sendmail(envelope_from, [recipient], wire, mail_options=options)
 
 
 def _header(message: str, name: str) -> str:
@@ -119,7 +139,9 @@ def _header(message: str, name: str) -> str:
 def send(config: SmtpConfig, recipient: str, message: str) -> None:
     """Hand one message over to the server, or raise SendFailure."""
     try:
-        _deliver(config, recipient, message)
+        _deliver(config, envelope_address(recipient), message)
+    except InvalidRecipient as exc:
+        raise SendFailure(str(exc), permanent=True) from None
     except smtplib.SMTPRecipientsRefused as exc:
         answers = list(exc.recipients.values())
         reason = "; ".join(_answer(code, text) for code, text in answers)

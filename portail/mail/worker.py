@@ -132,9 +132,24 @@ class Mailer:
             if limit <= 0:
                 return counts
 
-    def _send_one(self, db: sqlite_utils.Database, row: outbox.Claimed, counts: Counts) -> None:
+    def _hand_over(self, row: outbox.Claimed) -> None:
+        """smtp.send, where any other exception becomes a definitive SendFailure: whatever
+        one message does (an encoding smtplib refuses, a bug), it ends failed with a reason
+        and never stalls the messages claimed after it."""
         try:
             smtp.send(self.config, row.recipient, row.message)
+        except smtp.SendFailure:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            logger.error("Courriel %s : erreur inattendue (%s)", row.id, type(exc).__name__)
+            raise smtp.SendFailure(
+                f"Erreur inattendue à l'envoi ({type(exc).__name__}) : message abandonné.",
+                permanent=True,
+            ) from None
+
+    def _send_one(self, db: sqlite_utils.Database, row: outbox.Claimed, counts: Counts) -> None:
+        try:
+            self._hand_over(row)
         except smtp.SendFailure as failure:
             status = outbox.mark_failed(
                 db,

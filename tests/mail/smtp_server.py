@@ -39,23 +39,28 @@ class Keeper:
 
 class LoopbackSmtp:
     """`with LoopbackSmtp(port) as server:` a server on 127.0.0.1:port until the block ends.
-    With `password`, AUTH is required (over plain SMTP: loopback only) and checked."""
+    With `password`, AUTH is required (over plain SMTP: loopback only) and checked. With
+    `smtputf8`, the server announces SMTPUTF8 (accented addresses, RFC 6531)."""
 
-    def __init__(self, port: int | None = None, user: str = "", password: str = ""):
+    def __init__(
+        self, port: int | None = None, user: str = "", password: str = "", smtputf8: bool = False
+    ):
         self.port = port or free_port()
         self.keeper = Keeper()
         self.logins: list[tuple[str, bool]] = []
         self._user, self._password = user, password
-        options = {}
+        options = {"enable_SMTPUTF8": smtputf8}
         if password:
-            options = {
-                "authenticator": self._authenticate,
-                "auth_required": False,  # advertised and checked; True warns on plain SMTP
-                "auth_require_tls": False,
-                # smtplib falls back to LOGIN after a refused PLAIN, and aiosmtpd's LOGIN
-                # never answers smtplib's initial response: PLAIN only.
-                "auth_exclude_mechanism": ["LOGIN"],
-            }
+            options.update(
+                {
+                    "authenticator": self._authenticate,
+                    "auth_required": False,  # advertised and checked; True warns on plain SMTP
+                    "auth_require_tls": False,
+                    # smtplib falls back to LOGIN after a refused PLAIN, and aiosmtpd's LOGIN
+                    # never answers smtplib's initial response: PLAIN only.
+                    "auth_exclude_mechanism": ["LOGIN"],
+                }
+            )
         self.controller = Controller(self.keeper, hostname="127.0.0.1", port=self.port, **options)
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
