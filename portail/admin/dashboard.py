@@ -11,6 +11,7 @@ from portail.admin import token_state
 from portail.admin.common import EVENT_LABELS, SETTING_LABELS, extra_urls
 from portail.admin.settings_views import missing_settings
 from portail.apientreprise import budget
+from portail.apientreprise.catalogue import TOKENLESS_ROUTES
 from portail.apientreprise.errors import KIND_LABELS
 from portail.auth.guard import login_required
 from portail.core import formats, settings_rules
@@ -42,8 +43,8 @@ def index():
         epoch_paris=_epoch_paris,
         token=token_state.token_state(current.token),
         url_label=settings_rules.url_label(current.api_url, extra_urls()),
-        last_success=journal.last_success(db),
-        last_failure=journal.last_failure(db),
+        last_success=journal.last_success(db, TOKENLESS_ROUTES),
+        last_failure=journal.last_failure(db, TOKENLESS_ROUTES),
         deposit_count=db["deposits"].count,
         latest_deposits=list(
             db.query(

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
+from portail.apientreprise.catalogue import TOKENLESS_ROUTES
 from portail.core import settings_rules
 from portail.core.formats import days_words, paris_date, paris_datetime
 from portail.core.tokens import NotAJwt, token_info
@@ -199,11 +200,11 @@ def banner(db: sqlite_utils.Database, current: settings_rules.Settings) -> Banne
         )
     try:
         refused = journal.token_refused_since(
-            db, settings.changed_at(db, "token") or "1970-01-01T00:00:00"
+            db, settings.changed_at(db, "token") or "1970-01-01T00:00:00", TOKENLESS_ROUTES
         )
         if refused and refused.get("status") == 401:
             # A call that succeeded since (same token) shows the refusal was transient.
-            success = journal.last_success(db)
+            success = journal.last_success(db, TOKENLESS_ROUTES)
             if success and success["at"] > refused["at"]:
                 refused = None
     except Exception:  # the journal table may be absent on an old database: no alert then

@@ -77,6 +77,9 @@ ROUTE_ATTESTATION_VIGILANCE = "/v4/urssaf/unites_legales/{siren}/attestation_vig
 ROUTE_PRIVILEGES = "/privileges"
 # The open company search; its target is the canonical query string (q, code_postal).
 ROUTE_SEARCH = "/search"
+# Routes that never carry the token: their answers say nothing of API Entreprise's state
+# (a name search that succeeds does not mean a refused token works again).
+TOKENLESS_ROUTES = (ROUTE_SEARCH,)
 
 ROUTES: dict[str, Route] = {
     route.path: route

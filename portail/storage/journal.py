@@ -136,20 +136,24 @@ def _one(db: sqlite_utils.Database, sql: str, params: tuple = ()) -> dict | None
     return rows[0] if rows else None
 
 
-def last_success(db: sqlite_utils.Database) -> dict | None:
-    """The most recent upstream call that returned data (2xx), or None."""
+def _latest(db: sqlite_utils.Database, outcome: str, excluding: tuple[str, ...]) -> dict | None:
+    skip = " AND route NOT IN (" + ", ".join("?" * len(excluding)) + ")" if excluding else ""
     return _one(
         db,
-        _SELECT + " WHERE outcome = 'success' ORDER BY id DESC LIMIT 1",
+        _SELECT + " WHERE outcome = ?" + skip + " ORDER BY id DESC LIMIT 1",
+        (outcome, *excluding),
     )
 
 
-def last_failure(db: sqlite_utils.Database) -> dict | None:
+def last_success(db: sqlite_utils.Database, excluding: tuple[str, ...] = ()) -> dict | None:
+    """The most recent upstream call that returned data (2xx), or None. `excluding`: routes
+    that say nothing of the caller's question (the open company search, for the token)."""
+    return _latest(db, "success", excluding)
+
+
+def last_failure(db: sqlite_utils.Database, excluding: tuple[str, ...] = ()) -> dict | None:
     """The most recent upstream call that failed (token, quota, provider, transport...)."""
-    return _one(
-        db,
-        _SELECT + " WHERE outcome = 'failure' ORDER BY id DESC LIMIT 1",
-    )
+    return _latest(db, "failure", excluding)
 
 
 def refused_since(db: sqlite_utils.Database, since_iso: str) -> int:
@@ -161,12 +165,18 @@ def refused_since(db: sqlite_utils.Database, since_iso: str) -> int:
     return row[0]
 
 
-def token_refused_since(db: sqlite_utils.Database, since_iso: str) -> dict | None:
+def token_refused_since(
+    db: sqlite_utils.Database, since_iso: str, excluding: tuple[str, ...] = ()
+) -> dict | None:
     """The most recent 401/403 row strictly after `since_iso` (UTC ISO time), or None."""
+    skip = " AND route NOT IN (" + ", ".join("?" * len(excluding)) + ")" if excluding else ""
     return _one(
         db,
-        _SELECT + " WHERE status IN (401, 403) AND at > ? ORDER BY at DESC, id DESC LIMIT 1",
-        (_comparable(since_iso),),
+        _SELECT
+        + " WHERE status IN (401, 403) AND at > ?"
+        + skip
+        + " ORDER BY at DESC, id DESC LIMIT 1",
+        (_comparable(since_iso), *excluding),
     )
 
 

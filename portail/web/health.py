@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, jsonify, request
 
 from portail.apientreprise import budget, circuit
-from portail.apientreprise.catalogue import PROVIDER_DJEPVA, PROVIDER_INSEE
+from portail.apientreprise.catalogue import PROVIDER_DJEPVA, PROVIDER_INSEE, TOKENLESS_ROUTES
 from portail.core.netaddr import is_loopback_host
 from portail.storage import journal, settings
 from portail.web.extensions import get_db
@@ -57,7 +57,7 @@ def healthz():
             PROVIDER_INSEE: circuit.state(db, PROVIDER_INSEE),
             PROVIDER_DJEPVA: circuit.state(db, PROVIDER_DJEPVA),
         }
-        success = journal.last_success(db)
+        success = journal.last_success(db, TOKENLESS_ROUTES)
         quota = budget.snapshot(db)
     except sqlite3.Error as error:
         logger.error("healthz: database unavailable (%s)", type(error).__name__)

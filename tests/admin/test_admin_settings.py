@@ -427,6 +427,26 @@ def test_applicant_lookup_refused_with_401_alerts_the_admin(auth, app, client):
     assert "token-banner" not in text(client.get("/admin/"))
 
 
+def test_a_name_search_that_succeeds_leaves_the_token_alert_alone(auth, app, client):
+    """The open company search never carries the token: its success proves nothing about a
+    refused token, and the dashboard's last success and failure are API Entreprise's."""
+    db = database.connect(app.config["DATABASE"])
+    journal_row(db, target=OTHER_SIRET, status=401, error_code="00103", kind="token_refused")
+    journal_row(db, route="/search", target="q=boulangerie", actor="anonyme")
+    db.conn.close()
+    page = text(client.get("/admin/"))
+    assert "API Entreprise refuse le jeton" in page
+    dashboard = re.search(r"Dernier succès\s*(.*?)\s*Dernier échec", page, re.S)
+    assert dashboard is not None and "/search" not in dashboard.group(1)
+    assert client.get("/healthz").get_json()["api"]["last_success"] is None
+    # A refusal on the search (a 403 from its host) is not the token's either.
+    db = database.connect(app.config["DATABASE"])
+    journal_row(db, route="/privileges", target=None, actor="admin alice")
+    journal_row(db, route="/search", target="q=x", status=403, kind="forbidden")
+    db.conn.close()
+    assert "token-banner" not in text(client.get("/admin/"))
+
+
 # -- connection test --------------------------------------------------------------------
 
 
