@@ -76,9 +76,20 @@ def _amount_rule(_form, field):
         raise ValidationError("Le montant demandé dépasse 100 millions d'euros : vérifiez-le.")
 
 
+# What applicants write for France; any of these gets the French postcode and commune rules.
+_FRANCE = {
+    "france",
+    "france métropolitaine",
+    "france metropolitaine",
+    "république française",
+    "republique francaise",
+    "fr",
+}
+
+
 def _in_france(form) -> bool:
     """Whether the address is in France (an empty country counts as France)."""
-    return (form.pays.data or "France").strip().lower() == "france"
+    return " ".join((form.pays.data or "France").lower().split()) in _FRANCE
 
 
 def _postcode_rule(form, field):
@@ -137,7 +148,9 @@ class DepositForm(FlaskForm):
     adresse_numero = StringField(validators=_text(20))
     adresse_voie = StringField(validators=_text())
     adresse_complement = StringField(validators=_text())
-    code_postal = StringField(validators=[_postcode_rule])
+    code_postal = StringField(
+        validators=[_postcode_rule, Length(max=20, message="20 caractères au maximum.")]
+    )
     commune = StringField(validators=[_commune_rule, *_text()])
     pays = StringField(validators=_text(100, required=True))
     rna = StringField(validators=_text(10))

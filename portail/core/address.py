@@ -25,6 +25,10 @@ _ARRONDISSEMENT = re.compile(
 _POSTCODE = r"(?:[A-Z]{1,3}-)?(?:[0-9]{3,6}|[0-9]{2,5}-[0-9]{3,4})"
 _POSTCODE_FIRST = re.compile(rf"({_POSTCODE})\s+([^0-9].*)", re.IGNORECASE)
 _POSTCODE_LAST = re.compile(r"([^0-9].*?)\s+([0-9]{4,6})")
+# Dutch postcodes end with two letters (`1012 AB AMSTERDAM`). Only for the Netherlands: in
+# Belgium `1310 LA HULPE` is postcode 1310 and the commune LA HULPE.
+_DUTCH_POSTCODE_FIRST = re.compile(r"([0-9]{4})\s?([A-Z]{2})\s+(.+)", re.IGNORECASE)
+_NETHERLANDS = {"PAYS-BAS", "PAYS BAS", "NETHERLANDS", "NEDERLAND", "HOLLANDE"}
 
 # Joins the complement and the special distribution (`BATIMENT B, BP 4087`).
 COMPLEMENT_SEPARATOR = ", "
@@ -37,11 +41,16 @@ def commune_without_arrondissement(label: str) -> str:
     return match[1] if match else text
 
 
-def split_foreign_commune(label: str) -> tuple[str, str]:
+def split_foreign_commune(label: str, country: str = "") -> tuple[str, str]:
     """(postcode, commune) of a foreign commune label: `60528 FRANKFURT AM MAIN` ->
-    (`60528`, `FRANKFURT AM MAIN`), `NEW YORK 10001` -> (`10001`, `NEW YORK`); a label
-    without a postcode gives ("", label)."""
+    (`60528`, `FRANKFURT AM MAIN`), `NEW YORK 10001` -> (`10001`, `NEW YORK`), in the
+    Netherlands `1012 AB AMSTERDAM` -> (`1012 AB`, `AMSTERDAM`); a label without a postcode
+    gives ("", label)."""
     text = " ".join(label.split())
+    if " ".join(country.upper().split()) in _NETHERLANDS:
+        match = _DUTCH_POSTCODE_FIRST.fullmatch(text)
+        if match:
+            return f"{match[1]} {match[2].upper()}", match[3]
     match = _POSTCODE_FIRST.fullmatch(text)
     if match and re.search(r"[^\W\d_]", match[2]):
         return match[1].upper(), match[2]
@@ -80,8 +89,9 @@ def read_address(reader: Reader, adresse: dict) -> dict[str, str]:
     foreign_country = reader.pick("pays", adresse.get("libelle_pays_etranger"))
     foreign_commune = reader.pick("commune", adresse.get("libelle_commune_etranger"))
     if foreign_country or foreign_commune:
-        postcode, commune = split_foreign_commune(foreign_commune)
-        values["code_postal"] = postcode
+        postcode, commune = split_foreign_commune(foreign_commune, foreign_country)
+        # INSEE sometimes gives the foreign postcode in its own field (Monaco: 98000).
+        values["code_postal"] = postcode or reader.pick("code_postal", adresse.get("code_postal"))
         values["commune"] = commune or commune_without_arrondissement(
             reader.pick("commune", adresse.get("libelle_commune"))
         )

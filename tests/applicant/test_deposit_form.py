@@ -176,7 +176,19 @@ def test_foreign_address_is_accepted_as_given(client, db, address):
     assert {name: values[name] for name in address} == address
 
 
-@pytest.mark.parametrize("pays", ["France", "FRANCE", " france "])
+def test_a_foreign_postcode_has_a_length_limit_and_loses_nothing(client, db):
+    data = complete_form(
+        csrf_token(client), pays="Allemagne", commune="FRANKFURT", code_postal="6" * 500
+    )
+    response = client.post("/demande", data=data)
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    assert 'href="#f-code_postal"' in page and "20 caractères au maximum." in page
+    assert "6" * 500 in page and "Jardin pédagogique" in page  # typed values kept
+    assert db["deposits"].count == 0
+
+
+@pytest.mark.parametrize("pays", ["France", "FRANCE", " france ", "France  métropolitaine"])
 def test_an_address_in_france_still_needs_its_commune(client, db, pays):
     data = complete_form(csrf_token(client), pays=pays, commune="")
     response = client.post("/demande", data=data)
@@ -194,4 +206,7 @@ def test_the_browser_never_demands_a_commune_for_an_address_abroad(client):
     page = client.get("/demande").get_data(as_text=True)
     commune = re.search(r'<input[^>]*name="commune"[^>]*>', page, re.S).group(0)
     assert "required" not in commune
+    # Nor a numeric keypad for the postcode: abroad it may hold letters (SW1A 1AA).
+    postcode = re.search(r'<input[^>]*name="code_postal"[^>]*>', page, re.S).group(0)
+    assert "inputmode" not in postcode
     assert "Obligatoire pour une adresse en France" in page

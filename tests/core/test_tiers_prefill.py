@@ -151,6 +151,23 @@ ADDRESS_CASES = {
     "no-postcode": (foreign("LONDRES", "ROYAUME-UNI", "99132"), "", "LONDRES"),
     "no-commune": (foreign(None, "ETATS-UNIS", "99404"), "", ""),
     "digits-belong-to-no-postcode": (foreign("1000", "BELGIQUE", "99131"), "", "1000"),
+    "dutch-postcode-with-letters": (
+        foreign("1012 AB AMSTERDAM", "PAYS-BAS", "99135"),
+        "1012 AB",
+        "AMSTERDAM",
+    ),
+    # Only the Netherlands' postcodes end with letters: LA is the commune's article here.
+    "belgian-commune-with-an-article": (
+        foreign("1310 LA HULPE", "BELGIQUE", "99131"),
+        "1310",
+        "LA HULPE",
+    ),
+    # The postcode in INSEE's own field when the commune label has none (Monaco).
+    "postcode-in-its-own-field": (
+        {**foreign("MONACO", "MONACO", "99138"), "code_postal": "98000"},
+        "98000",
+        "MONACO",
+    ),
 }
 
 
