@@ -198,6 +198,7 @@ def _file(form: DepositForm, values: dict[str, str]):
     if filed is None:
         return filing_limited_page(typed_values(request.form), wait)
     mail.acknowledge(filed)  # stored now, sent in the background: never waited for
+    demo_outbox.remember_filing(filed.ref)
     return redirect(url_for("deposit.receipt", ref=filed.ref), code=303)
 
 

@@ -158,13 +158,17 @@ def for_deposit(db: sqlite_utils.Database, deposit_ref: str) -> dict | None:
     return row
 
 
-def latest(db: sqlite_utils.Database, status: str, limit: int = 20) -> list[dict]:
-    """The latest messages in one state, newest first (the demonstration's outbox)."""
+def latest(db: sqlite_utils.Database, status: str, refs: list[str], limit: int = 20) -> list[dict]:
+    """The latest messages in one state of the deposits `refs`, newest first (the
+    demonstration's outbox shows a browser its own filings only)."""
+    if not refs:
+        return []
+    marks = ", ".join("?" * len(refs))
     return fetch_all(
         db,
-        "SELECT id, deposit_ref, recipient, subject, created_at FROM outbox "
-        "WHERE status = ? ORDER BY id DESC LIMIT ?",
-        (status, limit),
+        "SELECT id, deposit_ref, recipient, subject, created_at FROM outbox "  # noqa: S608  # nosec B608
+        f"WHERE status = ? AND deposit_ref IN ({marks}) ORDER BY id DESC LIMIT ?",
+        (status, *refs, limit),
     )
 
 

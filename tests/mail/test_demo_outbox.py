@@ -64,3 +64,27 @@ def test_a_message_sent_for_real_is_never_on_the_demonstration_page(make_app):
     db.conn.close()
     assert app.test_client().get(f"/demonstration/courriels/{real}").status_code == 404
     assert app.test_client().get("/demonstration/courriels/999999").status_code == 404
+
+
+def test_a_visitor_sees_only_the_messages_of_the_deposits_filed_from_their_browser(make_app):
+    # Even in the demonstration a visitor may type a real address: another browser must not
+    # read it, nor guess the next message's number.
+    app = make_app()
+    alice, bob = app.test_client(), app.test_client()
+    ref = file_deposit(alice, email="alice.real@example.org")
+    message_id = acknowledgement(app, ref)["id"]
+    assert client_sees(alice, ref, message_id)
+    page = bob.get("/demonstration").get_data(as_text=True)
+    assert ref not in page and "alice.real@example.org" not in page
+    assert "Aucun courriel pour l'instant" in page
+    assert bob.get(f"/demonstration/courriels/{message_id}").status_code == 404
+    # Bob's own filing shows to Bob, and Alice's stays hers.
+    own = file_deposit(bob)
+    assert client_sees(bob, own, acknowledgement(app, own)["id"])
+    assert ref not in bob.get("/demonstration").get_data(as_text=True)
+
+
+def client_sees(client, ref: str, message_id: int) -> bool:
+    page = client.get("/demonstration").get_data(as_text=True)
+    response = client.get(f"/demonstration/courriels/{message_id}")
+    return ref in page and response.status_code == 200 and ref in response.get_data(as_text=True)
