@@ -40,7 +40,7 @@ STATE_CLOSED = "closed"
 STATE_LABELS = {
     STATE_MATCH: "Conforme : aucun écart",
     STATE_DIFFERENCES: "Écarts à examiner",
-    STATE_CLOSED: "Établissement fermé ou entreprise cessée",
+    STATE_CLOSED: "Établissement fermé, entreprise cessée ou association dissoute",
 }
 
 # One field compared: the same, different, or present on one side only.
@@ -213,8 +213,13 @@ class Comparison:
 
     @property
     def closed(self) -> bool:
-        """The establishment is closed or its company has ceased."""
-        return self.tiers.etat_administratif == "fermé" or self.tiers.company_ceased
+        """The establishment is closed, its company has ceased or its association is
+        dissolved: no longer an organisation that can carry a project."""
+        return (
+            self.tiers.etat_administratif == "fermé"
+            or self.tiers.company_ceased
+            or bool(self.tiers.dissolved_on)
+        )
 
     @property
     def state(self) -> str:

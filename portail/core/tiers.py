@@ -90,6 +90,7 @@ class Tiers:
     partially_diffusible: bool = False
     masked_fields: tuple[str, ...] = field(default_factory=tuple)
     is_association: bool = False
+    dissolved_on: str = ""  # YYYY-MM-DD an association was dissolved (RNA, else Sirene)
 
     def form_values(self) -> dict[str, str]:
         """The contract form fields and their values, in display order."""
@@ -235,6 +236,9 @@ def add_association(tiers: Tiers, payload: dict) -> Tiers:
     name = reader.pick("raison_sociale", data.get("nom"))
     forme = reader.pick("forme_juridique", _dict(data.get("forme_juridique")).get("libelle"))
     changes: dict[str, object] = {"is_association": True}
+    dissolved = data.get("date_dissolution")
+    if isinstance(dissolved, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", dissolved):
+        changes["dissolved_on"] = dissolved
     if rna and not tiers.rna:
         changes["rna"] = rna
     if objet:

@@ -416,3 +416,12 @@ def test_mistyped_optional_values_are_left_empty():
     assert result.enseigne == ""
     assert result.code_naf == "25.62B"  # from the company's activity
     assert result.siege_social == ""
+
+
+def test_a_dissolved_association_carries_its_dissolution_date():
+    record = copy.deepcopy(sandbox.association_payload("899678957", protected=False))
+    assert add_association(Tiers(siren="899678957"), record).dissolved_on == ""
+    record["data"]["date_dissolution"] = "2024-03-15"
+    assert add_association(Tiers(siren="899678957"), record).dissolved_on == "2024-03-15"
+    record["data"]["date_dissolution"] = "[ND]"  # never a date: nothing claimed
+    assert add_association(Tiers(siren="899678957"), record).dissolved_on == ""

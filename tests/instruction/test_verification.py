@@ -4,6 +4,7 @@ compared side by side, never cached nor shown to an applicant; every failure exp
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import re
@@ -11,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 
+from portail.apientreprise import sandbox
 from portail.apientreprise.catalogue import (
     ROUTE_ASSOCIATION,
     ROUTE_ETABLISSEMENT,
@@ -165,6 +167,19 @@ def test_each_situation_is_said_plainly(auth, client, db, loopback, siret, words
     verify(client, ref)
     assert words in section(client.get(f"/admin/demandes/{ref}"))
     assert certified.get_check(db, ref).state == state
+
+
+def test_a_dissolved_association_is_said_and_counts_as_closed(auth, client, db, double):
+    settings.save(db, {"api_url": double.url}, actor="test")
+    record = copy.deepcopy(sandbox.association_payload("899678957", protected=True))
+    record["data"]["date_dissolution"] = "2024-03-15"
+    double.on("/v4/insee", Reply(body=sandbox.etablissement_payload(ASSOCIATION, protected=True)))
+    double.on("/v4/djepva", Reply(body=record))
+    ref = file(db, ASSOCIATION)
+    assert verify(client, ref).status_code == 303
+    words = section(client.get(f"/admin/demandes/{ref}"))
+    assert "Association dissoute le 15/03/2024" in words
+    assert certified.get_check(db, ref).state == "closed"
 
 
 def test_a_refresh_replaces_the_stored_result(auth, client, db, double):
