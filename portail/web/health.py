@@ -1,8 +1,9 @@
 """/healthz: database and API state for operators and load balancers, with no secret.
 
 Reports whether the feature is on, whether the portal runs on its demonstration sandbox,
-the circuit breaker's state, the time of the last successful API call and the shared
-quota (calls in the last minute, and until when calls are suspended after a 429). Never the
+each provider's circuit breaker, the time of the last successful API Entreprise call and the
+shared quotas of each bucket (calls in the last minute, and until when calls are suspended
+after a 429). Never the
 token, the recipient SIRET or any answer. Cheap by design (a few indexed reads): monitoring
 may poll it often.
 """
@@ -16,12 +17,26 @@ from datetime import UTC, datetime
 from flask import Blueprint, jsonify, request
 
 from portail.apientreprise import budget, circuit
-from portail.apientreprise.catalogue import PROVIDER_DJEPVA, PROVIDER_INSEE, TOKENLESS_ROUTES
+from portail.apientreprise.catalogue import (
+    BUCKET_DOCUMENTS,
+    BUCKET_JSON,
+    BUCKET_SEARCH,
+    PROVIDER_DGFIP,
+    PROVIDER_DJEPVA,
+    PROVIDER_INSEE,
+    PROVIDER_SEARCH,
+    PROVIDER_URSSAF,
+    TOKENLESS_ROUTES,
+)
 from portail.core.netaddr import is_loopback_host
 from portail.storage import journal, settings
 from portail.web.extensions import get_db
 
 bp = Blueprint("health", __name__)
+
+# Every provider the portal calls has its own circuit; every family of routes its own quota.
+PROVIDERS = (PROVIDER_INSEE, PROVIDER_DJEPVA, PROVIDER_DGFIP, PROVIDER_URSSAF, PROVIDER_SEARCH)
+BUCKETS = (BUCKET_JSON, BUCKET_DOCUMENTS, BUCKET_SEARCH)
 
 
 logger = logging.getLogger(__name__)
@@ -36,6 +51,13 @@ def _may_see_details() -> bool:
     a request from the loopback that no proxy forwarded. Anyone else learns ok or degraded;
     admins read the details on their dashboard."""
     return is_loopback_host(request.remote_addr) and "X-Forwarded-For" not in request.headers
+
+
+def _quota(state: dict) -> dict:
+    return {
+        "used_last_minute": state["used_last_minute"],
+        "blocked_until": _iso(state["blocked_until"]),
+    }
 
 
 def _public(status: str, code: int = 200):
@@ -53,12 +75,10 @@ def healthz():
     try:
         db = get_db()
         current = settings.load(db)
-        circuits = {
-            PROVIDER_INSEE: circuit.state(db, PROVIDER_INSEE),
-            PROVIDER_DJEPVA: circuit.state(db, PROVIDER_DJEPVA),
-        }
+        circuits = {provider: circuit.state(db, provider) for provider in PROVIDERS}
         success = journal.last_success(db, TOKENLESS_ROUTES)
-        quota = budget.snapshot(db)
+        quotas = {bucket: budget.snapshot(db, bucket=bucket) for bucket in BUCKETS}
+        quota = quotas[BUCKET_JSON]
     except sqlite3.Error as error:
         logger.error("healthz: database unavailable (%s)", type(error).__name__)
         if not details:
@@ -84,10 +104,9 @@ def healthz():
                 "circuits": circuits,
                 "last_success": success["at"] if success else None,
                 # After a 429 every worker stops until Retry-After: monitoring should see it.
-                "quota": {
-                    "used_last_minute": quota["used_last_minute"],
-                    "blocked_until": _iso(quota["blocked_until"]),
-                },
+                "quota": _quota(quota),
+                # The attestations (documents) and the name search count apart.
+                "quotas": {bucket: _quota(state) for bucket, state in quotas.items()},
             },
         }
     )

@@ -86,3 +86,23 @@ def test_healthz_public_answer_on_a_database_failure(client, monkeypatch):
 def test_healthz_says_degraded_when_the_insee_circuit_is_open(client, db):
     circuit.record_failure(db, "insee", circuit.CircuitPolicy(threshold=1, cooldown=60))
     assert client.get("/healthz", environ_base=PUBLIC).get_json() == {"status": "degraded"}
+
+
+def test_healthz_shows_every_providers_circuit_and_every_quota(client, db):
+    # The attestations (DGFiP, Urssaf) and the name search have circuits and quotas of their
+    # own: an operator must see them too, not only the prefill's.
+    policy = circuit.CircuitPolicy(threshold=1, cooldown=60)
+    circuit.record_failure(db, "urssaf", policy, now=time.time())
+    budget.block_until(db, time.time() + 120, bucket="documents")
+    api = client.get("/healthz").get_json()["api"]
+    assert api["circuits"] == {
+        "insee": "closed",
+        "djepva": "closed",
+        "dgfip": "closed",
+        "urssaf": "open",
+        "recherche_entreprises": "closed",
+    }
+    assert api["circuit"] == "closed"  # the prefill's own (INSEE) is unaffected
+    assert set(api["quotas"]) == {"json", "documents", "search"}
+    assert api["quotas"]["documents"]["blocked_until"] is not None
+    assert api["quotas"]["json"]["blocked_until"] is None and api["quota"] == api["quotas"]["json"]
