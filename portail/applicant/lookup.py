@@ -16,7 +16,7 @@ from flask import current_app, request
 from portail.applicant.prefill import lookup_public_tiers
 from portail.applicant.prefill_marks import (
     marks,
-    marks_from_snapshot,
+    marks_from_opened,
     previous_prefill,
     unmarked,
 )
@@ -57,21 +57,27 @@ def lookup(
     is for the whole page: when the directory answers for another SIRET, the field takes
     that SIRET.
     """
-    extra = marks_from_snapshot(values, previous_snapshot)
+    previous = previous_prefill(previous_snapshot)  # opened once: it sits on every lookup
+
+    def unchanged() -> dict:
+        # The block as posted, its marks and warnings read from the snapshot it carries.
+        return marks_from_opened(values, previous_snapshot, previous)
+
     conf = get_settings()
     if not conf.prefill_available:
         return Status(
             "L'assistance à la saisie par SIRET n'est pas disponible : "
             "complétez les champs vous-même."
-        ), extra
+        ), unchanged()
     raw = values.get("siret", "")
     digits = normalise(raw)
     if live and digits.isascii() and digits.isdigit() and len(digits) < 14:
         # Still typing: a neutral count, not an error shouted at every keystroke.
-        return Status(f"Saisie en cours : {len(digits)} chiffre(s) sur 14."), extra
+        return Status(f"Saisie en cours : {len(digits)} chiffre(s) sur 14."), unchanged()
     try:
         siret = validate_siret(raw)
     except InvalidSiret as exc:
+        extra = unchanged()
         extra["siret_error"] = exc.message
         return Status(exc.message, "error"), extra
 
@@ -85,11 +91,10 @@ def lookup(
         object_=f"Demande d'aide, pré-remplissage {lookup_id}",
         client=request.remote_addr,  # one client may not spend the shared budget alone
     )
-    previous = previous_prefill(previous_snapshot)
     kept = applicant_values(values, previous["prefilled"] if previous else None)
     if outcome.tiers is None:
         if previous is None or siret in (previous["siret"], previous["answered_siret"]):
-            return Status(outcome.message, outcome.level), extra
+            return Status(outcome.message, outcome.level), unchanged()
         # Another SIRET found nothing: the previous organisation's values must not stay
         # under this number. The applicant's own values stay, and the status says so.
         cleared = _clear_previous(values, kept)
@@ -113,14 +118,13 @@ def lookup(
     if not values.get("pays"):
         values["pays"] = FORM_DEFAULTS["pays"]
     answered = tiers.siret or siret
+    extra = unmarked()
     if fill_siret and answered != siret:
         # A transferred establishment: filing the old SIRET next to its successor's data
         # would mislead the authority, and the whole page can fix the field itself.
         values["siret"] = siret_fr(answered)
         prefilled["siret"] = answered
         extra["siret_replaced"] = True
-    else:
-        extra["siret_replaced"] = False
     extra["tiers"] = tiers
     extra["prefilled"] = marks(prefilled, values)
     extra["prefill_snapshot"] = deposits.seal_snapshot(

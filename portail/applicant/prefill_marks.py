@@ -46,13 +46,18 @@ def previous_prefill(sealed: str | None) -> dict | None:
 
 def marks_from_snapshot(values: Mapping[str, str], sealed: str | None) -> dict:
     """The template data of the tiers block as `values` and the posted snapshot describe it."""
+    return marks_from_opened(values, sealed, previous_prefill(sealed))
+
+
+def marks_from_opened(values: Mapping[str, str], sealed: str | None, opened: dict | None) -> dict:
+    """`marks_from_snapshot` for a snapshot already opened (`previous_prefill(sealed)`): it
+    shows only if sealed for the SIRET the field holds, asked or answered."""
     extra = unmarked(sealed)
     try:
         siret = validate_siret(values.get("siret") or "")
     except InvalidSiret:
         return extra
-    opened = deposits.open_snapshot(current_app.secret_key, sealed, siret)
-    if opened is None:
+    if opened is None or siret not in (opened["siret"], opened["answered_siret"]):
         return extra
     tiers = tiers_from_snapshot(opened["payload"], opened["siret"])
     extra["prefilled"] = marks(opened["prefilled"], values)
