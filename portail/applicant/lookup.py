@@ -1,8 +1,10 @@
 """The SIRET lookup behind the deposit form: validate, ask the gateway, fill the tiers block.
 
 One path for the htmx fragment (live, while typing) and for the whole page (the no-JS
-"Pré-remplir", a bookmark): prefilled fields replace typed ones only on success, and the
-status line under the SIRET says what happened in French.
+"Pré-remplir", a bookmark). A new answer replaces only what the previous prefill proposed
+(per the form's signed snapshot), never what the applicant typed or corrected; a failed
+lookup erases nothing typed; the status line under the SIRET says what happened in French,
+including which of the applicant's values were kept.
 """
 
 from __future__ import annotations
@@ -12,7 +14,20 @@ import secrets
 from flask import current_app, request
 
 from portail.applicant.prefill import lookup_public_tiers
+from portail.applicant.prefill_marks import (
+    marks,
+    marks_from_opened,
+    previous_prefill,
+    unmarked,
+)
 from portail.core.formats import siret_fr
+from portail.core.prefill_edits import (
+    FORM_DEFAULTS,
+    LOOKUP_FIELDS,
+    applicant_values,
+    kept_sentence,
+    same_value,
+)
 from portail.core.siret import InvalidSiret, normalise, validate_siret
 from portail.storage import deposits
 from portail.web.extensions import get_db, get_gateway, get_settings
@@ -34,31 +49,35 @@ def lookup(
 ) -> tuple[Status, dict]:
     """Validate the SIRET and prefill the tiers; returns the status and extra template data.
 
-    `values` is updated in place: prefilled fields replace typed ones only on success, so a
-    failed or refused lookup never erases what the applicant typed (nor the signed snapshot
-    of an earlier prefill, which still describes those fields). `fill_siret` is for the
-    whole page: when the directory answers for another SIRET, the field takes that SIRET.
+    `values` is updated in place. What the applicant typed or corrected in the tiers block
+    is never overwritten: only the values the previous prefill proposed (per its signed
+    snapshot) are replaced by the new answer, or cleared when another SIRET finds nothing,
+    and the status says which values were kept. A lookup that fails for the same SIRET
+    changes nothing (nor the snapshot, which still describes those fields). `fill_siret`
+    is for the whole page: when the directory answers for another SIRET, the field takes
+    that SIRET.
     """
-    extra: dict = {
-        "tiers": None,
-        "prefilled": set(),
-        "prefill_snapshot": previous_snapshot or "",
-        "siret_replaced": False,
-    }
+    previous = previous_prefill(previous_snapshot)  # opened once: it sits on every lookup
+
+    def unchanged() -> dict:
+        # The block as posted, its marks and warnings read from the snapshot it carries.
+        return marks_from_opened(values, previous_snapshot, previous)
+
     conf = get_settings()
     if not conf.prefill_available:
         return Status(
             "L'assistance à la saisie par SIRET n'est pas disponible : "
             "complétez les champs vous-même."
-        ), extra
+        ), unchanged()
     raw = values.get("siret", "")
     digits = normalise(raw)
     if live and digits.isascii() and digits.isdigit() and len(digits) < 14:
         # Still typing: a neutral count, not an error shouted at every keystroke.
-        return Status(f"Saisie en cours : {len(digits)} chiffre(s) sur 14."), extra
+        return Status(f"Saisie en cours : {len(digits)} chiffre(s) sur 14."), unchanged()
     try:
         siret = validate_siret(raw)
     except InvalidSiret as exc:
+        extra = unchanged()
         extra["siret_error"] = exc.message
         return Status(exc.message, "error"), extra
 
@@ -72,18 +91,34 @@ def lookup(
         object_=f"Demande d'aide, pré-remplissage {lookup_id}",
         client=request.remote_addr,  # one client may not spend the shared budget alone
     )
+    kept = applicant_values(values, previous["prefilled"] if previous else None)
     if outcome.tiers is None:
-        return Status(outcome.message, outcome.level), extra
+        if previous is None or siret in (previous["siret"], previous["answered_siret"]):
+            return Status(outcome.message, outcome.level), unchanged()
+        # Another SIRET found nothing: the previous organisation's values must not stay
+        # under this number. The applicant's own values stay, and the status says so.
+        cleared = _clear_previous(values, kept)
+        message = [outcome.message]
+        if cleared:
+            message.append(
+                "Les informations pré-remplies pour le SIRET précédent "
+                f"({siret_fr(previous['answered_siret'])}) ont été retirées."
+            )
+        message.append(kept_sentence(kept))
+        return Status(" ".join(filter(None, message)), outcome.level), unmarked()
 
     tiers = outcome.tiers
     # The SIRET is handled apart: the htmx fragment cannot touch the input (it is outside
     # the swapped block), so there a redirect is told in a notice with a button instead.
     proposed = {k: v for k, v in tiers.form_values().items() if k != "siret"}
+    # Sealed with every value proposed, kept or not: filing then records a kept value as
+    # the applicant's change, and the next lookup still recognises it as theirs.
     prefilled = {name: value for name, value in proposed.items() if value}
-    values.update(proposed)
+    values.update({name: value for name, value in proposed.items() if name not in kept})
     if not values.get("pays"):
-        values["pays"] = "France"
+        values["pays"] = FORM_DEFAULTS["pays"]
     answered = tiers.siret or siret
+    extra = unmarked()
     if fill_siret and answered != siret:
         # A transferred establishment: filing the old SIRET next to its successor's data
         # would mislead the authority, and the whole page can fix the field itself.
@@ -91,11 +126,24 @@ def lookup(
         prefilled["siret"] = answered
         extra["siret_replaced"] = True
     extra["tiers"] = tiers
-    extra["prefilled"] = set(prefilled)
+    extra["prefilled"] = marks(prefilled, values)
     extra["prefill_snapshot"] = deposits.seal_snapshot(
         current_app.secret_key, siret, outcome.snapshot or {}, prefilled, answered_siret=answered
     )
-    return Status(outcome.message, outcome.level), extra
+    overruled = [name for name in kept if not same_value(name, kept[name], proposed.get(name))]
+    message = " ".join(filter(None, (outcome.message, kept_sentence(overruled))))
+    return Status(message, outcome.level), extra
+
+
+def _clear_previous(values: dict[str, str], kept: dict[str, str]) -> list[str]:
+    """Empty (or reset to the form's default) every tiers value the applicant did not type."""
+    cleared = []
+    for name in LOOKUP_FIELDS:
+        blank = FORM_DEFAULTS.get(name, "")
+        if name not in kept and values.get(name, "") != blank:
+            values[name] = blank
+            cleared.append(name)
+    return cleared
 
 
 def used_siret_status(status: Status, values: dict[str, str]) -> Status:

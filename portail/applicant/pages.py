@@ -15,6 +15,7 @@ from flask import make_response, render_template, request
 from portail.applicant.form_values import LOOKUP_PARAMS, siret_only
 from portail.applicant.lookup import Status
 from portail.applicant.origin import is_foreign_request
+from portail.applicant.prefill_marks import marks_from_snapshot, unmarked
 from portail.web.extensions import get_settings
 
 NOT_FILED_YET = "Votre demande n'est pas encore déposée : vérifiez les informations ci-dessous."
@@ -44,7 +45,7 @@ def render_page(values, status=None, errors=None, extra=None, code=200):
             status=status or Status(),
             prefill_available=conf.prefill_available,
             lookup_params=LOOKUP_PARAMS,
-            **(extra or {"tiers": None, "prefilled": set()}),
+            **(extra or unmarked()),
         ),
         code,
     )
@@ -78,23 +79,26 @@ def is_tiers_fragment_request() -> bool:
     )
 
 
-def _unfilled(snapshot=None) -> dict:
-    return {"tiers": None, "prefilled": set(), "prefill_snapshot": snapshot}
-
-
 def refused_token_page(values: dict[str, str], errors: dict[str, str]):
     """The page of a post whose CSRF token failed: 422, nothing looked up nor filed.
 
-    From the portal's own page (an expired session), every typed value, the snapshot and
-    `errors` (the session message under "_form", the fields' own errors) are kept. From
-    another site, only the SIRET and an explanation: nothing else the post held.
+    From the portal's own page (an expired session), every typed value, the snapshot (with
+    its marks and warnings) and `errors` (the session message under "_form", the fields' own
+    errors) are kept. From another site, only the SIRET and an explanation: nothing else the
+    post held.
     """
     if is_foreign_request():
         return render_page(
-            siret_only(request.form), errors={"_form": FOREIGN_POST}, extra=_unfilled(), code=422
+            siret_only(request.form), errors={"_form": FOREIGN_POST}, extra=unmarked(), code=422
         )
-    extra = _unfilled(request.form.get("prefill_snapshot"))
-    return render_page(values, errors=errors, extra=extra, code=422)
+    return refused_form_page(values, errors, code=422)
+
+
+def refused_form_page(values: dict[str, str], errors: dict[str, str], code: int = 422):
+    """The portal's own form sent back unfiled: every typed value, the errors, and the
+    prefill's marks and warnings read again from the posted snapshot (no API call)."""
+    extra = marks_from_snapshot(values, request.form.get("prefill_snapshot"))
+    return render_page(values, errors=errors, extra=extra, code=code)
 
 
 def filing_limited_page(values: dict[str, str], retry_after: float):
@@ -113,8 +117,6 @@ def filing_limited_page(values: dict[str, str], retry_after: float):
         "temps : par précaution, celle-ci n'a pas encore été déposée. Vos informations sont "
         f"conservées ci-dessous : vous pourrez l'envoyer à nouveau {wait}."
     }
-    response = render_page(
-        values, errors=errors, extra=_unfilled(request.form.get("prefill_snapshot")), code=429
-    )
+    response = refused_form_page(values, errors, code=429)
     response.headers["Retry-After"] = str(seconds)
     return response

@@ -33,6 +33,7 @@ from portail.applicant.pages import (
     NOT_FILED_YET,
     filing_limited_page,
     is_tiers_fragment_request,
+    refused_form_page,
     refused_token_page,
     render_fragment,
     render_page,
@@ -226,12 +227,7 @@ def submit():
             errors.pop("csrf_token")
             errors["_form"] = SESSION_EXPIRED
             return refused_token_page(values, errors)
-        extra = {
-            "tiers": None,
-            "prefilled": set(),
-            "prefill_snapshot": request.form.get("prefill_snapshot"),
-        }
-        return render_page(values, errors=errors, extra=extra, code=422)
+        return refused_form_page(values, errors)
     return _file(form, values)
 
 

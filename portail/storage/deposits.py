@@ -22,6 +22,7 @@ from decimal import Decimal
 import sqlite_utils
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from portail.core.prefill_edits import changed_fields
 from portail.storage.database import immediate, utcnow
 from portail.storage.deposit_search import search_key
 
@@ -75,29 +76,45 @@ def seal_snapshot(
     )
 
 
-def open_snapshot(secret_key: str, sealed: str | None, siret: str) -> dict | None:
-    """The snapshot sealed within the last week for that SIRET, else None (forged, stale).
-
-    A snapshot opens for the SIRET asked and for the SIRET answered: the applicant may file
-    with either, and `answered_siret` tells the filing which one the data describes.
-    """
+def _unseal(secret_key: str, sealed: str | None) -> dict | None:
+    """A snapshot's content if this portal sealed it within the last week, else None."""
     if not sealed or len(sealed) > _SNAPSHOT_MAX_CHARS:
         return None
     try:
         content = _serializer(secret_key).loads(sealed, max_age=SNAPSHOT_KEEP_DAYS * 86400)
     except BadData:
         return None
-    if not isinstance(content, dict):
+    if not isinstance(content, dict) or not isinstance(content.get("siret"), str):
         return None
-    asked = content.get("siret")
-    answered = content.get("answered_siret") or asked
-    if siret not in (asked, answered):
-        return None
+    asked = content["siret"]
     return {
+        "siret": asked,
+        "answered_siret": content.get("answered_siret") or asked,
         "payload": content.get("payload") or {},
         "prefilled": content.get("prefilled") or {},
-        "answered_siret": answered,
     }
+
+
+def open_snapshot(secret_key: str, sealed: str | None, siret: str) -> dict | None:
+    """The snapshot sealed within the last week for that SIRET, else None (forged, stale).
+
+    A snapshot opens for the SIRET asked and for the SIRET answered: the applicant may file
+    with either, and `answered_siret` tells the filing which one the data describes.
+    """
+    content = _unseal(secret_key, sealed)
+    if content is None or siret not in (content["siret"], content["answered_siret"]):
+        return None
+    return content
+
+
+def open_previous_snapshot(secret_key: str, sealed: str | None) -> dict | None:
+    """The snapshot of the form's last prefill, whatever SIRET the field holds now.
+
+    Only for a new lookup: it tells which values the previous prefill proposed (a new SIRET
+    must not keep them unless the applicant changed them). Never for filing: a deposit takes
+    the snapshot of its own SIRET (`open_snapshot`).
+    """
+    return _unseal(secret_key, sealed)
 
 
 @dataclass(frozen=True)
@@ -124,9 +141,7 @@ def file_deposit(
 ) -> FiledDeposit:
     """Store a deposit for good and return it. One transaction: all or nothing."""
     prefilled = snapshot["prefilled"] if snapshot else {}
-    changed = sorted(
-        name for name, value in prefilled.items() if (values.get(name) or "") != (value or "")
-    )
+    changed = sorted(changed_fields(prefilled, values))
     stored_snapshot = None
     answered_siret = ""
     if snapshot:

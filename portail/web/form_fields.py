@@ -8,16 +8,55 @@ the markup of one field, the same markup everywhere:
 - the hint stays outside the `<label>` (inside, screen readers read it twice);
 - hint, prefill note and error are all named in `aria-describedby`;
 - an error sets `aria-invalid` and the `has-error` class; a prefilled value the `prefilled`
-  class and the note "Pré-rempli depuis API Entreprise, modifiable.".
+  class and the note "Pré-rempli depuis API Entreprise, modifiable."; a prefilled value the
+  applicant changed (`PrefillMarks.edited`) the `edited` class and a note giving the API's
+  value, so nobody takes the applicant's value for the API's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from markupsafe import Markup, escape
 
 PREFILL_NOTE = "Pré-rempli depuis API Entreprise, modifiable."
+
+
+EDITED_NOTE = "Modifié par vous. Valeur d'API Entreprise\u202f: «\u202f{value}\u202f»."
+
+
+_NOTE_MAX_CHARS = 160  # an association's purpose may be long: the note gives its start
+
+
+@dataclass(frozen=True)
+class PrefillMarks:
+    """Which fields show the API's value and which ones the applicant changed.
+
+    Templates pass it as `prefilled=`, like a plain set of names (`name in prefilled` is the
+    API's value, unchanged); `edited` maps a changed field to the value the API proposed.
+    """
+
+    prefilled: frozenset[str] = frozenset()
+    edited: Mapping[str, str] = dataclass_field(default_factory=dict)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.prefilled
+
+    def __iter__(self):
+        return iter(self.prefilled)
+
+    def __len__(self) -> int:
+        return len(self.prefilled)
+
+
+def _edited_note(proposed: str, choices: Iterable[tuple[str, str]] | None) -> str:
+    shown = dict(choices).get(proposed, proposed) if choices is not None else proposed
+    shown = " ".join(shown.split())
+    if len(shown) > _NOTE_MAX_CHARS:
+        shown = shown[: _NOTE_MAX_CHARS - 1].rstrip() + "…"
+    return EDITED_NOTE.format(value=shown)
 
 
 def field(
@@ -29,7 +68,7 @@ def field(
     hint: str | None = None,
     required: bool = False,
     autocomplete: str | None = None,
-    prefilled: Collection[str] = (),
+    prefilled: Collection[str] | PrefillMarks = (),
     textarea: bool = False,
     inputmode: str | None = None,
     choices: Iterable[tuple[str, str]] | None = None,
@@ -39,12 +78,15 @@ def field(
     id_ = f"f-{escape(name)}"
     error = errors.get(name)
     is_prefilled = name in prefilled
+    proposed = getattr(prefilled, "edited", {}).get(name) if not is_prefilled else None
     value = values.get(name, "") or ""
+    if choices is not None:
+        choices = list(choices)  # read twice: the options, and the label of the API's value
 
     described = []
     if hint:
         described.append(f"{id_}-hint")
-    if is_prefilled:
+    if is_prefilled or proposed:
         described.append(f"{id_}-source")
     if error:
         described.append(f"{id_}-error")
@@ -66,6 +108,8 @@ def field(
         classes += " has-error"
     if is_prefilled:
         classes += " prefilled"
+    elif proposed:
+        classes += " edited"
     parts = [f'<div class="{classes}">\n  <label for="{id_}">{escape(label)}']
     if required:
         parts.append(' <span aria-hidden="true">*</span>')
@@ -87,6 +131,9 @@ def field(
 
     if is_prefilled:
         parts.append(f'\n  <span class="hint" id="{id_}-source">{PREFILL_NOTE}</span>')
+    elif proposed:
+        note = escape(_edited_note(proposed, choices))
+        parts.append(f'\n  <span class="hint" id="{id_}-source">{note}</span>')
     if error:
         parts.append(f'\n  <p class="field-error" id="{id_}-error">{escape(error)}</p>')
     parts.append("\n</div>")

@@ -49,7 +49,10 @@ def test_htmx_lookup_by_post_with_the_csrf_header_prefills(client):
     assert response.status_code == 200
     page = text(response)
     assert "<html" not in page and "Informations publiques trouvées" in page
-    assert re.search(r'name="commune"[^>]*value="PARIS"', page)
+    assert re.search(r'name="adresse_numero"[^>]*value="22 bis"', page)
+    # What the applicant typed stays (issue 11), and the status says so.
+    assert re.search(r'name="commune"[^>]*value="typed"', page)
+    assert "Votre modification a été conservée\u202f: Commune." in page
     assert response.headers["Cache-Control"] == "no-store"
 
 
