@@ -186,7 +186,10 @@ def test_each_persona_points_at_what_gives_it_its_answer(persona):
     if record is not None and record["date_fermeture"] is not None:
         assert french_date(record["date_fermeture"]) in persona["shows"]
     if record is not None and record["unite_legale"]["rna"]:
-        assert persona["label"] == "Association déclarée"
+        association = data.ASSOCIATIONS[siren]
+        dissolved = association["date_dissolution"] is not None
+        label = "Association dissoute" if dissolved else "Association déclarée"
+        assert persona["label"] == label
 
 
 def test_personas_cover_every_kind_of_answer_once_per_error():

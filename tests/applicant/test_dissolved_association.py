@@ -39,3 +39,13 @@ def test_a_dissolved_association_is_announced_as_a_warning(tmp_path):
 
 def test_a_living_association_has_no_such_warning(tmp_path):
     assert "status-dissolved" not in _status(tmp_path, None)
+
+
+def test_the_demonstrations_dissolved_association_shows_one_warning_in_its_own_words(client):
+    # The sandbox's persona: dissolved (DJEPVA), so ceased in Sirene and its site closed.
+    page = client.get("/demande/tiers?siret=99901000200015", headers=HX)
+    text = html.unescape(page.get_data(as_text=True))
+    assert "Association dissoute" in text and "dissoute le 15/03/2024" in text
+    assert "fermé depuis le 15/03/2024" in text
+    assert "Entreprise cessée" not in text  # not also called a ceased company
+    assert 'value="W999000832"' in text and "pétanque" in text
