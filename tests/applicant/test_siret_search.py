@@ -69,10 +69,12 @@ def test_catalogue_route_is_open_data_with_its_own_provider_and_bucket():
 def test_the_form_offers_the_search_beside_the_siret(client):
     html = client.get("/demande").get_data(as_text=True)
     assert "<summary>Je ne connais pas mon SIRET</summary>" in html
-    assert 'id="search-nom" name="nom" form="siret-search"' in html
+    assert 'id="search-nom" name="nom" value=""' in html and 'form="siret-search"' not in html
     assert 'hx-trigger="input changed delay:500ms"' in html
     assert 'hx-post="/demande/recherche"' in html and 'hx-params="nom,lieu"' in html
-    assert '<form method="post" action="/demande/recherche" id="siret-search"' in html
+    # Without JavaScript "Rechercher" posts the whole deposit form, like "Pré-remplir".
+    assert 'name="action" value="search" formnovalidate' in html
+    assert 'hx-sync="#siret-search-details:replace"' in html
 
 
 def htmx_search(client, **data):
