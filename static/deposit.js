@@ -9,3 +9,26 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
+
+// The search by name ("Je ne connais pas mon SIRET") lives inside the deposit form, whose
+// default button files the deposit: Enter in its inputs searches instead.
+document.addEventListener("keydown", function (event) {
+  var input = event.target;
+  if (event.key !== "Enter" || input.tagName !== "INPUT" || !input.closest("#siret-search-details")) {
+    return;
+  }
+  event.preventDefault();
+  var button = document.getElementById("siret-search-button");
+  if (button) {
+    button.click();
+  }
+});
+
+// While typing, a name under 3 characters asks nothing (the search needs 3); "Rechercher"
+// still asks, and the server says why it searched nothing.
+document.addEventListener("htmx:beforeRequest", function (event) {
+  var source = event.detail.elt;
+  if (source && source.id === "search-nom" && source.value.trim().length < 3) {
+    event.preventDefault();
+  }
+});

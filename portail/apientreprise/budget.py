@@ -24,6 +24,7 @@ from portail.apientreprise.answer import RateLimitInfo
 from portail.storage.database import fetch_one, immediate, relaxed_durability
 
 WINDOW_SECONDS = 60.0
+SECOND = 1.0  # the short window of a per-second cap (the company search's limit)
 
 
 BUCKET_JSON = "json"
@@ -38,6 +39,10 @@ _CLIENT_CALLS = "SELECT count(*), min(at) FROM rate_budget_calls WHERE bucket = 
 
 
 _NETWORK_CALLS = "SELECT count(*), min(at) FROM rate_budget_calls WHERE bucket = ? AND network = ?"
+
+
+# The calls of the bucket's last second, oldest first.
+_LAST_SECOND = "SELECT at FROM rate_budget_calls WHERE bucket = ? AND at > ? ORDER BY at"
 
 
 # The time the n-th oldest call of the window was sent (n from 0).
@@ -71,7 +76,7 @@ class Admission:
 
     granted: bool
     retry_at: float = 0.0  # epoch seconds
-    # "budget", "client", "network", "rate_limited" (after a 429), "api_remaining",
+    # "budget", "per_second", "client", "network", "rate_limited" (after a 429), "api_remaining",
     # "client_reserve"/"network_reserve" (a heavy client, the rest kept for light ones)
     reason: str = ""
 
@@ -103,6 +108,7 @@ def try_acquire(
     network: str | None = None,
     per_network: int | None = None,
     reserve: Reserve | None = None,
+    per_second: int | None = None,
 ) -> Admission:
     """Take one call from the budget if one is free; never waits.
 
@@ -114,7 +120,9 @@ def try_acquire(
     script could spend the authority's whole budget and leave every applicant without
     prefill. `network` and `per_network` cap the client's wider network the same way (an
     IPv6 subscriber holds many /64s). With `reserve`, a client (or network) that is already
-    heavy this minute leaves the last part of the budget to light clients.
+    heavy this minute leaves the last part of the budget to light clients. With
+    `per_second`, no sliding second holds more calls of the bucket than that (the company
+    search counts calls per second too), whatever the minute's budget leaves.
     """
     reserve = reserve or Reserve()
     with relaxed_durability(db), immediate(db):
@@ -154,6 +162,11 @@ def try_acquire(
             # Free again once enough calls age out to bring the window under limit - kept.
             (nth,) = db.execute(_NTH_OLDEST, (bucket, used - (limit - kept))).fetchone()
             return Admission(False, nth + WINDOW_SECONDS, heavy)
+        if per_second:
+            recent = db.execute(_LAST_SECOND, (bucket, now - SECOND)).fetchall()
+            if len(recent) >= per_second:
+                # Free once enough of this second's calls are a second old.
+                return Admission(False, recent[len(recent) - per_second][0] + SECOND, "per_second")
         db.execute(
             "INSERT INTO rate_budget_calls (bucket, at, client, network) VALUES (?, ?, ?, ?)",
             (bucket, now, client, network),
@@ -179,6 +192,7 @@ def acquire(
     network: str | None = None,
     per_network: int | None = None,
     reserve: Reserve | None = None,
+    per_second: int | None = None,
 ) -> Admission:
     """Take one call, waiting only when a slot frees within `max_wait` seconds.
 
@@ -196,6 +210,7 @@ def acquire(
             network=network,
             per_network=per_network,
             reserve=reserve,
+            per_second=per_second,
         )
         if admission.granted:
             return admission

@@ -288,9 +288,11 @@ class Gateway:
 
     def _admit(self, call: Call) -> budget.Admission:
         policy, applicant = self.policy, call.applicant
-        per_minute = policy.budget_for(call.route)
+        per_minute, per_second = policy.budget_for(call.route), policy.per_second_for(call.route)
         if not call.wait:
-            return budget.try_acquire(call.db, per_minute=per_minute, bucket=call.route.bucket)
+            return budget.try_acquire(
+                call.db, per_minute=per_minute, bucket=call.route.bucket, per_second=per_second
+            )
         share = policy.budget_per_client or None
         return budget.acquire(
             call.db,
@@ -302,6 +304,7 @@ class Gateway:
             network=applicant.network if applicant else None,
             per_network=NETWORK_SHARE_FACTOR * share if share else None,
             reserve=policy.reserve,
+            per_second=per_second,
         )
 
     def _finish(self, call, answer, error, duration_ms) -> Trace:

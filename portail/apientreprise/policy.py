@@ -23,6 +23,8 @@ MAX_BUDGET_PER_MINUTE = 240
 MAX_DOCUMENT_BUDGET_PER_MINUTE = 45
 # The company search allows about 7 calls a second per client address (420 a minute).
 MAX_SEARCH_BUDGET_PER_MINUTE = 400
+# And at most 7 a second: the portal keeps one in reserve.
+MAX_SEARCH_PER_SECOND = 6
 
 _warned_budgets: set[tuple[str, int]] = set()
 
@@ -33,6 +35,7 @@ CONFIG_KEYS = {
     "RATE_BUDGET_PER_MINUTE": "budget_per_minute",
     "RATE_BUDGET_DOCUMENTS_PER_MINUTE": "document_budget_per_minute",
     "RATE_BUDGET_SEARCH_PER_MINUTE": "search_budget_per_minute",
+    "RATE_BUDGET_SEARCH_PER_SECOND": "search_per_second",
     "SEARCH_API_URL": "search_url",
     "RATE_BUDGET_MAX_WAIT_SECONDS": "budget_max_wait",
     "RATE_BUDGET_PER_CLIENT_PER_MINUTE": "budget_per_client",
@@ -63,6 +66,7 @@ class GatewayPolicy:
     budget_per_minute: int = 200
     document_budget_per_minute: int = 40
     search_budget_per_minute: int = 300
+    search_per_second: int = MAX_SEARCH_PER_SECOND  # every process together, like the minute
     search_url: str = SEARCH_URL  # the company search outside the demonstration
     budget_max_wait: float = 1.0  # longest a request thread sleeps waiting for budget
     # Calls one client (IP address, IPv6 per /64) may take from the budget per minute; 0 for
@@ -89,6 +93,11 @@ class GatewayPolicy:
                 self.search_budget_per_minute,
                 MAX_SEARCH_BUDGET_PER_MINUTE,
             ),
+        )
+        object.__setattr__(
+            self,
+            "search_per_second",
+            _capped("RATE_BUDGET_SEARCH_PER_SECOND", self.search_per_second, MAX_SEARCH_PER_SECOND),
         )
         # At most 90 %: heavy clients (a town hall desk) must keep some of the budget.
         object.__setattr__(
@@ -141,6 +150,10 @@ class GatewayPolicy:
         if route.search:
             return self.search_budget_per_minute
         return self.per_minute(route.document)
+
+    def per_second_for(self, route: catalogue.Route) -> int | None:
+        """The per-second cap of the bucket a route spends (the company search's only)."""
+        return self.search_per_second if route.search else None
 
     @property
     def reserve(self) -> budget.Reserve:

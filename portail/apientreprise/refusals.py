@@ -53,6 +53,7 @@ class RefusalNotes:
 # Why the budget refused, in the admin's words (shown in the journal and the deposit page).
 REASON_WORDS = {
     "budget": "quota du portail atteint pour cette minute",
+    "per_second": "quota du portail atteint pour cette seconde",
     "rate_limited": "appels suspendus après une réponse 429 de l'API",
     "api_remaining": "l'API signale que son quota de la minute est presque épuisé",
     "client": "part d'une même adresse atteinte",

@@ -16,6 +16,7 @@ from portail.applicant.form_values import LOOKUP_PARAMS, siret_only
 from portail.applicant.lookup import Status
 from portail.applicant.origin import is_foreign_request
 from portail.applicant.prefill_marks import marks_from_snapshot, unmarked
+from portail.applicant.search import SearchBox, typed_search
 from portail.web.extensions import get_settings
 
 NOT_FILED_YET = "Votre demande n'est pas encore déposée : vérifiez les informations ci-dessous."
@@ -34,9 +35,12 @@ def _no_cache(response):
     return response
 
 
-def render_page(values, status=None, errors=None, extra=None, code=200):
-    """The whole deposit page, never cached: it echoes what the applicant typed."""
+def render_page(values, status=None, errors=None, extra=None, code=200, search=None):
+    """The whole deposit page, never cached: it echoes what the applicant typed. `search` is
+    the search by name's box; by default its name and place as posted (kept, not searched)."""
     conf = get_settings()
+    if search is None:
+        search = typed_search(request.form) if request.method == "POST" else SearchBox()
     response = make_response(
         render_template(
             "deposit/form.html",
@@ -45,6 +49,7 @@ def render_page(values, status=None, errors=None, extra=None, code=200):
             status=status or Status(),
             prefill_available=conf.prefill_available,
             lookup_params=LOOKUP_PARAMS,
+            search=search,
             **(extra or unmarked()),
         ),
         code,

@@ -1,10 +1,12 @@
 """ "Je ne connais pas mon SIRET": the company search by name and postcode or commune.
 
 The State's open company search (Recherche d'entreprises) is asked through the gateway like
-any API call: its own rate bucket, circuit, cache and journal row (an open-data call). The
-page works without JavaScript (POST /demande/recherche answers a results page whose links
-prefill the form); with htmx, the same route answers the results fragment inside the form,
-where each result's button puts its SIRET in the field and looks it up.
+any API call: its own rate bucket (per minute and per second), circuit, cache and journal row
+(an open-data call). Inside the deposit form the search is part of the form: without
+JavaScript "Rechercher" posts the whole form (`action=search`) and the page comes back with
+every typed value and the results, whose buttons post the form again with the chosen SIRET
+(`use_siret`, the prefill). With htmx the same buttons ask for the results fragment and the
+tiers block. POST and GET /demande/recherche stay as a standalone results page (links).
 
 Entities that are not publicly listed never appear in this search: every answer says so, and
 manual entry always stays possible.
@@ -12,124 +14,99 @@ manual entry always stays possible.
 
 from __future__ import annotations
 
-import re
+import math
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from flask import render_template, request
 
 from portail.apientreprise.catalogue import ROUTE_SEARCH
-from portail.apientreprise.errors import ApiEntrepriseError
+from portail.apientreprise.errors import ApiEntrepriseError, ClientShareSpent
 from portail.applicant.form_values import LOOKUP_PARAMS
 from portail.applicant.lookup import Status
 from portail.applicant.origin import is_foreign_request
-from portail.core.formats import siret_fr
+from portail.core.company_search import (
+    NAME_MAX_LENGTH,
+    PLACE_MAX_LENGTH,
+    Result,
+    read_results,
+    search_target,
+)
 from portail.core.netaddr import client_keys
-from portail.core.tiers import BadPayload
 from portail.web.extensions import get_db, get_gateway, get_settings
 
-NAME_MAX_LENGTH = 100
-PLACE_MAX_LENGTH = 60
-MAX_RESULTS = 10
-_POSTCODE = re.compile(r"[0-9]{5}")
+SEARCH_NAME = "nom"  # the search's inputs, in the deposit form and on the results page
+SEARCH_PLACE = "lieu"
 
 NOT_LISTED = (
     "Les organisations qui ne figurent pas dans la liste publique du répertoire Sirene "
-    "n'apparaissent jamais dans cette recherche."
+    "n'apparaissent jamais dans cette recherche\u202f: si la vôtre n'y est pas, saisissez "
+    "vos informations vous-même."
 )
 NOT_FOUND = (
     "Aucune entreprise trouvée pour cette recherche. Vérifiez le nom ou le lieu. "
-    f"{NOT_LISTED} Dans ce cas, saisissez vos informations vous-même."
+    "Les organisations qui ne figurent pas dans la liste publique du répertoire Sirene "
+    "n'apparaissent jamais dans cette recherche. Dans ce cas, saisissez vos informations "
+    "vous-même."
 )
 TOO_SHORT = "Indiquez au moins 3 caractères du nom de votre organisation."
 UNAVAILABLE = (
     "La recherche par nom ne répond pas pour le moment. Saisissez votre SIRET ou vos "
     "informations vous-même."
 )
-OFF = "La recherche par nom n'est pas disponible : saisissez vos informations vous-même."
+OFF = "La recherche par nom n'est pas disponible\u202f: saisissez vos informations vous-même."
 SESSION_EXPIRED = (
-    "Votre session a expiré et la recherche n'a pas été lancée : cliquez à nouveau sur "
-    "« Rechercher »."
+    "Votre session a expiré et la recherche n'a pas été lancée\u202f: cliquez à nouveau sur "
+    "«\u00a0Rechercher\u00a0»."
 )
 FOREIGN = (
     "La recherche n'a pas été lancée car la page a été ouverte depuis un autre site. "
-    "Vérifiez le nom puis cliquez sur « Rechercher »."
+    "Vérifiez le nom puis cliquez sur «\u00a0Rechercher\u00a0»."
 )
 
 
 @dataclass(frozen=True)
-class Result:
-    """One establishment found: what the applicant needs to recognise it."""
+class SearchBox:
+    """What the search shows: the name and place as typed, the results and their message.
+    `ran` opens the search's <details> on a page rendered after a search."""
 
-    siret: str
-    name: str
-    address: str
-    activity: str
-    open: bool
-    head_office: bool
-
-    @property
-    def siret_display(self) -> str:
-        return siret_fr(self.siret)
+    name: str = ""
+    place: str = ""
+    results: tuple[Result, ...] = ()
+    message: str = ""
+    level: str = "info"
+    ran: bool = False
 
 
-def search_target(name: str, place: str) -> str | None:
-    """The query string sent (and journaled): `q` is the name, plus the commune when the
-    place is not a postcode (the search reads addresses too); None when too short."""
-    name = " ".join(name.split())[:NAME_MAX_LENGTH]
-    place = " ".join(place.split())[:PLACE_MAX_LENGTH]
-    if len(name) < 3:
-        return None
-    params = {"q": name}
-    if _POSTCODE.fullmatch(place):
-        params["code_postal"] = place
-    elif place:
-        params["q"] = f"{name} {place}"
-    params["per_page"] = str(MAX_RESULTS)
-    return urlencode(params)
-
-
-def _establishment(unit: dict, record: dict) -> Result:
-    name = str(unit.get("nom_complet") or "")
-    trade_name = record.get("nom_commercial")
-    if trade_name and trade_name.upper() not in name.upper():
-        name = f"{name} ({trade_name})"
-    return Result(
-        siret=str(record["siret"]),
-        name=name,
-        address=str(record.get("adresse") or ""),
-        activity=str(record.get("activite_principale") or unit.get("activite_principale") or ""),
-        open=record.get("etat_administratif") == "A" and unit.get("etat_administratif") != "C",
-        head_office=bool(record.get("est_siege")),
+def typed_search(source) -> SearchBox:
+    """The name and place as typed (a form or a query string), bounded; nothing searched."""
+    return SearchBox(
+        name=(source.get(SEARCH_NAME) or "")[:NAME_MAX_LENGTH],
+        place=(source.get(SEARCH_PLACE) or "")[:PLACE_MAX_LENGTH],
     )
 
 
-def read_results(body: dict) -> list[Result]:
-    """The establishments of an answer (those that matched, else the head office)."""
-    units = body.get("results")
-    if not isinstance(units, list):
-        raise BadPayload("results")
-    found: list[Result] = []
-    for unit in units:
-        if not isinstance(unit, dict):
-            raise BadPayload("results")
-        records = unit.get("matching_etablissements") or [unit.get("siege")]
-        for record in records:
-            if isinstance(record, dict) and str(record.get("siret") or "").isdigit():
-                found.append(_establishment(unit, record))
-    return found[:MAX_RESULTS]
+def too_many_searches(retry_after: float | None) -> str:
+    """This applicant's own share is spent: say so, and when to search again."""
+    seconds = max(1, math.ceil(retry_after or 1))
+    wait = f"{seconds} seconde{'s' if seconds > 1 else ''}"
+    if seconds >= 120:
+        wait = f"{math.ceil(seconds / 60)} minutes"
+    return (
+        "Vous avez lancé beaucoup de recherches en peu de temps\u202f: réessayez dans "
+        f"{wait}. Vous pouvez aussi saisir vos informations vous-même."
+    )
 
 
-def _search(name: str, place: str) -> tuple[list[Result], str, str]:
-    """(results, message, level) for what the applicant typed."""
+def run_search(box: SearchBox) -> SearchBox:
+    """The box with the results (or the reason there are none) for what was typed."""
     conf = get_settings()
     if not conf.prefill_available:
-        return [], OFF, "info"
-    target = search_target(name, place)
+        return SearchBox(box.name, box.place, (), OFF, "info", True)
+    target = search_target(box.name, box.place)
     if target is None:
-        return [], TOO_SHORT, "error"
+        return SearchBox(box.name, box.place, (), TOO_SHORT, "error", True)
     if is_foreign_request():
-        return [], FOREIGN, "info"
+        return SearchBox(box.name, box.place, (), FOREIGN, "info", True)
     try:
         answer = get_gateway().call(
             get_db(),
@@ -141,38 +118,44 @@ def _search(name: str, place: str) -> tuple[list[Result], str, str]:
             applicant=client_keys(request.remote_addr),
             check=read_results,
         )
+    except ClientShareSpent as error:
+        message = too_many_searches(error.retry_after)
+        return SearchBox(box.name, box.place, (), message, "error", True)
     except ApiEntrepriseError:
-        return [], UNAVAILABLE, "error"
-    results = answer.checked
+        return SearchBox(box.name, box.place, (), UNAVAILABLE, "error", True)
+    results = tuple(answer.checked)
     if not results:
-        return [], NOT_FOUND, "warning"
+        return SearchBox(box.name, box.place, (), NOT_FOUND, "warning", True)
     count = len(results)
     plural = "s" if count > 1 else ""
-    return results, f"{count} établissement{plural} trouvé{plural}. {NOT_LISTED}", "ok"
+    message = f"{count} établissement{plural} trouvé{plural}. {NOT_LISTED}"
+    return SearchBox(box.name, box.place, results, message, "ok", True)
+
+
+def _context(box: SearchBox) -> dict:
+    return {
+        "search": box,
+        "results": box.results,
+        "message": box.message,
+        "level": box.level,
+        "lookup_params": LOOKUP_PARAMS,
+    }
+
+
+_NEVER_STORED = {"Cache-Control": "no-store", "Vary": "HX-Request"}
 
 
 def search_page():
-    """/demande/recherche: the results page, or the htmx fragment inside the form. The forms
-    post (CSRF checked), so nothing typed lands in a URL; GET serves links and bookmarks."""
+    """/demande/recherche: the standalone results page, or the htmx fragment inside the form.
+    Never cached: it echoes what was typed. GET serves links and bookmarks."""
     source = request.form if request.method == "POST" else request.args
-    name = (source.get("nom") or "")[:NAME_MAX_LENGTH]
-    place = (source.get("lieu") or "")[:PLACE_MAX_LENGTH]
-    if "nom" in source:
-        results, message, level = _search(name, place)
-    else:  # the empty search form (a link, the form's "Je ne connais pas mon SIRET")
-        results, message, level = [], "", "info"
-    context = {
-        "name": name,
-        "place": place,
-        "results": results,
-        "message": message,
-        "level": level,
-        "lookup_params": LOOKUP_PARAMS,
-    }
+    box = typed_search(source)
+    if SEARCH_NAME in source:
+        box = run_search(box)
+    # else the empty search form (a link to the page)
     if request.headers.get("HX-Request") == "true":
-        response = render_template("deposit/_search_results.html", **context)
-        return response, 200, {"Cache-Control": "no-store", "Vary": "HX-Request"}
-    return render_template("deposit/search.html", **context), 200, {"Vary": "HX-Request"}
+        return render_template("deposit/_search_results.html", **_context(box)), 200, _NEVER_STORED
+    return render_template("deposit/search.html", **_context(box)), 200, _NEVER_STORED
 
 
 def refused_search():
@@ -187,14 +170,6 @@ def refused_search():
             "Cache-Control": "no-store",
         }
         return body, 403, headers
-    name = (request.form.get("nom") or "")[:NAME_MAX_LENGTH]
-    place = (request.form.get("lieu") or "")[:PLACE_MAX_LENGTH]
-    page = render_template(
-        "deposit/search.html",
-        name=name,
-        place=place,
-        results=[],
-        message=SESSION_EXPIRED,
-        level="error",
-    )
-    return page, 403
+    box = typed_search(request.form)
+    box = SearchBox(box.name, box.place, (), SESSION_EXPIRED, "error", True)
+    return render_template("deposit/search.html", **_context(box)), 403, _NEVER_STORED

@@ -38,6 +38,7 @@ from portail.applicant.pages import (
     render_fragment,
     render_page,
 )
+from portail.applicant.prefill_marks import marks_from_snapshot
 from portail.core.netaddr import client_keys
 from portail.storage import deposits
 from portail.storage import filing_limits as limits_store
@@ -56,11 +57,18 @@ bp.add_url_rule(
 
 
 PREFILL_ACTION = "prefill"  # value of the "Pré-remplir" button, named "action"
+SEARCH_ACTION = "search"  # value of the search by name's "Rechercher" button
 
 
 SESSION_EXPIRED = (
     "Votre session a expiré. Vos informations sont conservées ci-dessous : "
     "envoyez à nouveau le formulaire."
+)
+
+
+SEARCH_SESSION_EXPIRED = (
+    "Votre session a expiré et la recherche n'a pas été lancée. Vos informations sont "
+    "conservées ci-dessous\u202f: cliquez à nouveau sur «\u00a0Rechercher\u00a0»."
 )
 
 
@@ -179,6 +187,28 @@ def _prefill_from_post(code: int = 200):
     return _prefilled_page(values, request.form, used_siret, code=code)
 
 
+def _search_from_post(code: int = 200):
+    """The no-JS "Rechercher": the page with every typed value and the search's results,
+    whose buttons post the form again with the chosen SIRET. Nothing filed.
+
+    `code` is 422 when the post was a filing attempt (Enter in the search's name).
+    """
+    values = typed_values(request.form)
+    if not PrefillForm(formdata=request.form).validate():
+        return refused_token_page(values, {"_form": SEARCH_SESSION_EXPIRED})
+    box = search_view.run_search(search_view.typed_search(request.form))
+    status = Status(NOT_FILED_YET, "info") if code == 422 else None
+    extra = marks_from_snapshot(values, request.form.get("prefill_snapshot"))
+    return render_page(values, status=status, extra=extra, code=code, search=box)
+
+
+def _searching_instead(values: dict[str, str]) -> bool:
+    """A refused filing from a form with a name in the search and no SIRET: most likely Enter
+    pressed in the search's name (without JavaScript, Enter files): search instead."""
+    name = request.form.get(search_view.SEARCH_NAME) or ""
+    return bool(name.strip()) and not values["siret"].strip() and get_settings().prefill_available
+
+
 def _file(form: DepositForm, values: dict[str, str]):
     """Store the deposit within this address's filing limits: the receipt's redirect, or
     the 429 page with every typed value kept."""
@@ -208,13 +238,16 @@ def _file(form: DepositForm, values: dict[str, str]):
 def submit():
     """File the deposit: 422 with every value kept when invalid, 303 to the receipt when filed.
 
-    The "Pré-remplir" and "Utiliser le SIRET …" buttons post here too (without JavaScript):
-    they get the page back prefilled (200) and file nothing. Enter pressed in a form holding
+    The "Pré-remplir", "Utiliser le SIRET …", "Rechercher" and "Choisir cet établissement"
+    buttons post here too (without JavaScript): they get the page back prefilled or with the
+    search's results (200) and file nothing. Enter pressed in a form holding
     only a valid SIRET gets the prefilled page too, as a 422: it was a filing attempt. A post
     whose CSRF token fails because another site sent it gets back its SIRET alone.
     """
     if request.form.get("action") == PREFILL_ACTION or request.form.get(USE_SIRET):
         return _prefill_from_post()
+    if request.form.get("action") == SEARCH_ACTION:
+        return _search_from_post()
     values = typed_values(request.form)
     if only_siret_typed(values) and get_settings().prefill_available:
         # Enter pressed right after typing a valid SIRET (the default button files): what
@@ -227,6 +260,8 @@ def submit():
             errors.pop("csrf_token")
             errors["_form"] = SESSION_EXPIRED
             return refused_token_page(values, errors)
+        if _searching_instead(values):
+            return _search_from_post(code=422)
         return refused_form_page(values, errors)
     return _file(form, values)
 

@@ -37,10 +37,25 @@ def test_sandbox_finds_a_demo_company_by_name_and_postcode():
     assert matching["code_postal"] == "69003" and matching["etat_administratif"] == "A"
 
 
-def test_sandbox_never_lists_what_is_not_public_and_wants_three_characters():
-    assert sandbox_search(q="crest")[1]["total_results"] == 0  # only a partly public one there
-    assert sandbox_search(q="val fleuri")[1]["total_results"] == 1
+def test_sandbox_answers_a_partly_public_entity_masked_like_the_real_search():
+    (unit,) = sandbox_search(q="crest")[1]["results"]  # only a partly public one there
+    assert unit["statut_diffusion"] == "P" and unit["nom_complet"] == "[NON-DIFFUSIBLE]"
+    (record,) = unit["matching_etablissements"]
+    assert record["siret"] == PARTLY_PUBLIC
+    assert record["statut_diffusion_etablissement"] == "P"
+    assert record["adresse"] == record["code_postal"] == "[NON-DIFFUSIBLE]"
+    (public,) = sandbox_search(q="val fleuri", code_postal="69003")[1]["results"]
+    assert public["statut_diffusion"] == "O"
+    assert public["matching_etablissements"][0]["statut_diffusion_etablissement"] == "O"
     assert sandbox_search(q="va")[0] == 400
+
+
+def test_the_portal_drops_the_partly_public_entity_the_sandbox_returns(client, db):
+    html = client.get("/demande/recherche?nom=crest", headers=HX_SEARCH).get_data(as_text=True)
+    assert db["api_journal"].count == 1  # the call was made: our code filtered the answer
+    assert "Aucune entreprise trouvée" in html and "liste publique" in html
+    assert PARTLY_PUBLIC not in html and "NON-DIFFUSIBLE" not in html
+    assert "LEROUX" not in html and "CREST" not in html
 
 
 def test_catalogue_route_is_open_data_with_its_own_provider_and_bucket():
@@ -54,10 +69,12 @@ def test_catalogue_route_is_open_data_with_its_own_provider_and_bucket():
 def test_the_form_offers_the_search_beside_the_siret(client):
     html = client.get("/demande").get_data(as_text=True)
     assert "<summary>Je ne connais pas mon SIRET</summary>" in html
-    assert 'id="search-nom" name="nom" form="siret-search"' in html
+    assert 'id="search-nom" name="nom" value=""' in html and 'form="siret-search"' not in html
     assert 'hx-trigger="input changed delay:500ms"' in html
     assert 'hx-post="/demande/recherche"' in html and 'hx-params="nom,lieu"' in html
-    assert '<form method="post" action="/demande/recherche" id="siret-search"' in html
+    # Without JavaScript "Rechercher" posts the whole deposit form, like "Pré-remplir".
+    assert 'name="action" value="search" formnovalidate' in html
+    assert 'hx-sync="#siret-search-details:replace"' in html
 
 
 def htmx_search(client, **data):
@@ -90,11 +107,14 @@ def test_results_page_posted_without_javascript(client):
 def test_results_page_without_javascript_links_back_with_the_siret(client):
     response = client.get("/demande/recherche?nom=val+fleuri&lieu=69003")
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"  # it echoes what was typed
     html = response.get_data(as_text=True)
     assert "<html" in html
     assert "ATELIERS DU VAL FLEURI" in html and "LYON 3EME" in html
-    assert "Ouvert" in html and "25.62B" in html
+    assert "Ouvert" in html
+    assert "Activité\u202f: Mécanique industrielle (code NAF 25.62B)" in html
     assert f'href="/demande/tiers?siret={LYON}"' in html
+    assert client.get("/demande/recherche").headers["Cache-Control"] == "no-store"
 
 
 def test_a_result_link_prefills_the_form(client):
