@@ -8,7 +8,11 @@ The real app under waitress (its own process), pointed at the loopback API doubl
 default, a quick upstream). Chromium types each SIRET key by key (30 ms between keys), then
 the bench waits for #f-raison_sociale to hold the answer's name. Times are taken in the page
 (performance.now()): the last input event (14th key or paste) to the first frame where the
-field holds the value. It also counts the API calls per typed SIRET (must be 1).
+field holds the value. It also counts the API calls per typed SIRET (must be 1), and splits
+each run's median from the lookup's Resource Timing entry: the page before the request leaves
+(input to requestStart: our script, htmx gathering the fields, the browser's network stack),
+the server with the upstream (requestStart to responseEnd), and the page after the answer
+(responseEnd to the filled frame: htmx's swap, style, layout).
 
 Target (issue 11): last keystroke to all fields filled within the upstream's latency + 50 ms
 (about 150 ms with a 100 ms upstream), one upstream call per SIRET typed key by key.
@@ -41,6 +45,15 @@ WAIT_FILLED = """(name) => new Promise((resolve) => {
   };
   poll();
 })"""
+
+
+# Where the time went, from the lookup's Resource Timing entry (ms from the last input event).
+SPLIT = """() => {
+  const entry = performance.getEntriesByType("resource")
+    .filter((e) => e.name.endsWith("/demande/tiers")).pop();
+  return entry ? [entry.requestStart - window.lastInput, entry.responseEnd - window.lastInput]
+               : null;
+}"""
 
 
 def run_portal(path: str, api_url: str, port: int) -> None:
@@ -100,6 +113,7 @@ def main() -> None:
             for mode in ("typed", "pasted"):
                 for run in range(1, args.runs + 1):
                     samples = []
+                    splits = []
                     for _ in range(args.samples):
                         number += 1
                         siret = luhn_siret(number)
@@ -115,6 +129,10 @@ def main() -> None:
                         else:
                             page.keyboard.insert_text(spaced(siret))
                         samples.append(page.evaluate(WAIT_FILLED, f"E {siret}"))
+                        split = page.evaluate(SPLIT)
+                        if split:
+                            sent, answered = split
+                            splits.append((sent, answered - sent, samples[-1] - answered))
                         page.wait_for_timeout(350)  # a late duplicate would have come by now
                         calls = api.count(ESTABLISHMENTS + siret)
                         if calls != 1:
@@ -127,6 +145,15 @@ def main() -> None:
                         f"min {min(samples):6.1f} ms  median {statistics.median(samples):6.1f} ms"
                         f"  max {max(samples):6.1f} ms"
                     )
+                    if splits:
+                        before, server, after = (
+                            statistics.median(part) for part in zip(*splits, strict=True)
+                        )
+                        print(
+                            f"           medians: page before the request {before:5.1f} ms, "
+                            f"server + upstream {server:6.1f} ms, page after the answer "
+                            f"{after:5.1f} ms"
+                        )
             chromium.close()
         portal.terminate()
         portal.join(5)

@@ -3,8 +3,10 @@ its fragment needs; GET /demande/tiers?siret= stays for links and reads the SIRE
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
+from pathlib import Path
 
 from portail.storage import settings
 from tests.applicant.htmx_helpers import HX, csrf_token, lookup_post
@@ -19,6 +21,12 @@ PRIVATE = {
     "description_projet": "Une description privée.",
     "montant_demande": "12 500",
 }
+
+
+def static_version(name: str) -> str:
+    """The content hash static_url puts in a static file's URL."""
+    body = (Path(__file__).resolve().parents[2] / "static" / name).read_bytes()
+    return hashlib.sha256(body).hexdigest()[:12]
 
 
 def lookups(server) -> list:
@@ -41,7 +49,9 @@ def test_the_page_posts_the_lookup_with_the_csrf_header_and_only_the_lookup_fiel
     assert "hx-get" not in page  # no htmx request of the page puts fields in a URL
     siret_input = re.search(r'<input[^>]*id="f-siret"[^>]*>', page, re.S)[0]
     assert 'hx-post="/demande/tiers"' in siret_input
-    assert '<script src="/static/deposit.js" defer></script>' in page
+    # Both scripts by their content-hashed URL, cached for a year like the layout's files.
+    for name in ("deposit.js", "siret-lookup.js"):
+        assert f'<script src="/static/{name}?v={static_version(name)}" defer></script>' in page
 
 
 def test_htmx_lookup_by_post_with_the_csrf_header_prefills(client):

@@ -26,7 +26,7 @@ def test_pages_reference_the_layouts_files_by_version(client):
     assert f'src="/static/{HTMX_FILE}?v={version(HTMX_FILE)}"' in page
 
 
-@pytest.mark.parametrize("name", ["site.css", HTMX_FILE])
+@pytest.mark.parametrize("name", ["site.css", HTMX_FILE, "deposit.js", "siret-lookup.js"])
 def test_a_versioned_url_is_cached_for_a_year(client, name):
     page = client.get("/demande").get_data(as_text=True)
     url = re.search(rf'"(/static/{re.escape(name)}\?v=[0-9a-f]{{12}})"', page)[1]
