@@ -119,7 +119,7 @@ def selection_words(flt: deposit_search.DepositFilter) -> str:
     if flt.siret:
         parts.append(f"{'SIRET' if len(flt.siret) == 14 else 'SIREN'} {flt.siret}")
     if flt.words:
-        parts.append(f"nom « {' '.join(flt.words)} »")
+        parts.append(f"nom « {' '.join(flt.words)} »")
     if flt.day_from:
         parts.append(f"du {flt.day_from.isoformat()}")
     if flt.day_to:
@@ -128,7 +128,7 @@ def selection_words(flt: deposit_search.DepositFilter) -> str:
         label = deposit_search.CERTIFIED_LABELS.get(
             None if flt.certified == deposit_search.UNCHECKED else flt.certified
         )
-        parts.append(f"vérification : {label}")
+        parts.append(f"vérification : {label}")
     return ", ".join(parts) or "toutes les demandes"
 
 

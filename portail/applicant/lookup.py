@@ -12,7 +12,7 @@ import secrets
 from flask import current_app, request
 
 from portail.applicant.prefill import lookup_public_tiers
-from portail.core.formats import siret_fr
+from portail.core.formats import count_of, siret_fr
 from portail.core.siret import InvalidSiret, normalise, validate_siret
 from portail.storage import deposits
 from portail.web.extensions import get_db, get_gateway, get_settings
@@ -48,14 +48,14 @@ def lookup(
     conf = get_settings()
     if not conf.prefill_available:
         return Status(
-            "L'assistance à la saisie par SIRET n'est pas disponible : "
+            "L'assistance à la saisie par SIRET n'est pas disponible : "
             "complétez les champs vous-même."
         ), extra
     raw = values.get("siret", "")
     digits = normalise(raw)
     if live and digits.isascii() and digits.isdigit() and len(digits) < 14:
         # Still typing: a neutral count, not an error shouted at every keystroke.
-        return Status(f"Saisie en cours : {len(digits)} chiffre(s) sur 14."), extra
+        return Status(f"Saisie en cours : {count_of(len(digits), 'chiffre')} sur 14."), extra
     try:
         siret = validate_siret(raw)
     except InvalidSiret as exc:
@@ -102,7 +102,7 @@ def used_siret_status(status: Status, values: dict[str, str]) -> Status:
     """The status after "Utiliser le SIRET …": the input changed under the applicant's eyes,
     so the aria-live line says so first."""
     return Status(
-        f"Le SIRET {values['siret']} a été reporté dans le champ « Numéro SIRET ». "
+        f"Le SIRET {values['siret']} a été reporté dans le champ « Numéro SIRET ». "
         + status.message,
         status.level,
     )

@@ -43,6 +43,13 @@ def paris_datetime(value: datetime | str | None) -> str:
     return in_paris(value, "%d/%m/%Y à %H:%M")
 
 
+def count_of(count: int, singular: str, plural: str | None = None) -> str:
+    """'0 heure', '1 heure', '3 heures', '1 500 chiffres': French puts 0 and 1 in the singular;
+    thousands grouped with narrow no-break spaces."""
+    word = singular if abs(count) < 2 else plural or f"{singular}s"
+    return f"{count:,}".replace(",", "\u202f") + f" {word}"
+
+
 def days_words(days: int) -> str:
     """'1 jour', '12 jours'."""
     days = abs(days)

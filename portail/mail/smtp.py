@@ -54,7 +54,7 @@ def from_config(config: Mapping, environ: Mapping[str, str]) -> SmtpConfig | Non
         return None
     security = str(config.get("SMTP_SECURITY") or "starttls").strip().lower()
     if security not in SECURITIES:
-        raise SmtpConfigError("SMTP_SECURITY doit valoir « starttls », « tls » ou « none ».")
+        raise SmtpConfigError("SMTP_SECURITY doit valoir « starttls », « tls » ou « none ».")
     try:
         port = int(config.get("SMTP_PORT") or DEFAULT_PORTS[security])
         timeout = float(config.get("SMTP_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT)
@@ -124,15 +124,15 @@ def send(config: SmtpConfig, recipient: str, message: str) -> None:
         answers = list(exc.recipients.values())
         reason = "; ".join(_answer(code, text) for code, text in answers)
         permanent = bool(answers) and all(500 <= code < 600 for code, _text in answers)
-        raise SendFailure(f"Adresse refusée : {_scrubbed(reason, config)}", permanent) from None
+        raise SendFailure(f"Adresse refusée : {_scrubbed(reason, config)}", permanent) from None
     except smtplib.SMTPAuthenticationError as exc:
         # The portal's credentials, not the message: worth retrying once they are fixed.
         reason = _scrubbed(_answer(exc.smtp_code, exc.smtp_error), config)
-        raise SendFailure(f"Identification refusée par le serveur : {reason}", False) from None
+        raise SendFailure(f"Identification refusée par le serveur : {reason}", False) from None
     except smtplib.SMTPResponseException as exc:
         reason = _scrubbed(_answer(exc.smtp_code, exc.smtp_error), config)
         permanent = 500 <= exc.smtp_code < 600
-        raise SendFailure(f"Refusé par le serveur : {reason}", permanent) from None
+        raise SendFailure(f"Refusé par le serveur : {reason}", permanent) from None
     except (smtplib.SMTPException, OSError) as exc:
         reason = _scrubbed(f"{type(exc).__name__}: {exc}", config)
-        raise SendFailure(f"Serveur injoignable : {reason}", False) from None
+        raise SendFailure(f"Serveur injoignable : {reason}", False) from None

@@ -214,7 +214,7 @@ def test_no_js_prefill_post_with_a_stale_token_keeps_everything_and_looks_nothin
     assert response.status_code == 422
     page = text(response)
     assert "Votre session a expiré et le pré-remplissage n'a pas été lancé" in page
-    assert "cliquez à nouveau sur « Pré-remplir »" in page
+    assert "cliquez à nouveau sur «\u202fPré-remplir\u202f»" in page
     assert input_value(page, "email") == EMAIL
     assert input_value(page, "description_projet") == DESCRIPTION
     assert input_value(page, "siret") == HEAD_OFFICE
@@ -247,7 +247,9 @@ def test_no_js_page_puts_the_answered_siret_in_the_field(client):
     assert input_value(page, "siret") == spaced(SUCCESSOR)
     notice = re.search(r'<div class="notice info" id="siret-redirect">.*?</div>', page, re.S)[0]
     assert spaced(REDIRECTED) in notice and spaced(SUCCESSOR) in notice
-    assert "a été remplacé" in notice and "reporté dans le champ « Numéro SIRET »" in notice
+    assert (
+        "a été remplacé" in notice and "reporté dans le champ «\u202fNuméro SIRET\u202f»" in notice
+    )
     assert "use_siret" not in page  # the field is already right: no button to press
     assert input_value(page, "raison_sociale") == "MENUISERIE DES TROIS CHENES"
 
@@ -256,7 +258,7 @@ def test_no_js_prefill_post_puts_the_answered_siret_in_the_field(client):
     data = {"csrf_token": csrf_token(client), "siret": spaced(REDIRECTED), "action": "prefill"}
     page = text(client.post("/demande", data={**data, **applicant()}))
     assert input_value(page, "siret") == spaced(SUCCESSOR)
-    assert "reporté dans le champ « Numéro SIRET »" in page
+    assert "reporté dans le champ «\u202fNuméro SIRET\u202f»" in page
     assert input_value(page, "email") == EMAIL
 
 
