@@ -126,7 +126,9 @@ def test_deposit_detail_shows_values_prefilled_and_changed_fields_and_snapshot(a
     page = text(response)
     assert response.status_code == 200
     assert "Les Jardins Partagés (nouveau nom)" in page
-    assert "Modifié par le demandeur" in page and "Valeur proposée\u202f: LES JARDINS PARTAGES" in page
+    assert (
+        "Modifié par le demandeur" in page and "Valeur proposée\u202f: LES JARDINS PARTAGES" in page
+    )
     assert page.count("Pré-rempli</span>") == 2  # siret and commune, unchanged
     assert "elise@example.org" in page
     assert "3 champs pré-remplis depuis API Entreprise, dont 1 modifié" in page

@@ -235,7 +235,10 @@ def test_filing_records_prefilled_and_changed_fields(client, db):
     assert '"commune": "PARIS"' in row["prefilled_json"]
     assert HEAD_OFFICE in row["snapshot_json"]
     receipt = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "modifié par vous après pré-remplissage" in receipt
+    assert (
+        '<dt>Raison sociale ou nom <span class="source-mark changed">modifié par vous</span></dt>'
+        in receipt
+    )
 
 
 def test_demonstration_page_lists_every_persona(client):
