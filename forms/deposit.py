@@ -73,7 +73,7 @@ def _amount_rule(_form, field):
     if amount <= 0:
         raise ValidationError("Le montant demandé doit être supérieur à zéro.")
     if amount > MAX_AMOUNT:
-        raise ValidationError("Le montant demandé dépasse 100 millions d'euros : vérifiez-le.")
+        raise ValidationError("Le montant demandé dépasse 100 millions d'euros : vérifiez-le.")
 
 
 # What applicants write for France; any of these gets the French postcode and commune rules.
@@ -97,7 +97,7 @@ def _postcode_rule(form, field):
     postcode = (field.data or "").strip()
     if is_france and not postcode:
         raise ValidationError(
-            "Indiquez le code postal : il est demandé pour une adresse en France "
+            "Indiquez le code postal : il est demandé pour une adresse en France "
             "(5 chiffres, par exemple 75001)."
         )
     if is_france and not re.fullmatch(r"[0-9]{5}", postcode):

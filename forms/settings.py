@@ -17,7 +17,7 @@ ACTION_TEST = "tester"
 class SettingsForm(FlaskForm):
     """The four DataPass settings and the feature switch."""
 
-    enabled = BooleanField("Assistance à la saisie des tiers avec SIRET : API Entreprise")
+    enabled = BooleanField("Assistance à la saisie des tiers avec SIRET : API Entreprise")
     recipient_siret = StringField("SIRET de votre organisation")
     # PasswordField never renders its value back: the token is never filled in a page.
     token = PasswordField("Jeton d'accès")

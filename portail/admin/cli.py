@@ -33,6 +33,15 @@ settings_group = AppGroup("settings", help="Paramètres de l'assistance API Entr
 CLI_ACTOR = "cli"
 
 
+def _sessions_closed(count: int) -> str:
+    """'aucune session ouverte fermée', '1 session ouverte fermée', '2 sessions ouvertes
+    fermées': a real plural, not "(s)"."""
+    if count == 0:
+        return "aucune session ouverte fermée"
+    plural = "s" if count > 1 else ""
+    return f"{count} session{plural} ouverte{plural} fermée{plural}"
+
+
 def _read_password(password_stdin: bool) -> str:
     if password_stdin:
         line = sys.stdin.readline()
@@ -97,9 +106,7 @@ def admin_set_password(name: str, password_stdin: bool) -> None:
         ended = accounts.set_password(db, name, password, _params(), actor=CLI_ACTOR)
     except (accounts.AccountError, passwords.WeakPassword) as error:
         raise click.ClickException(error.message) from None
-    click.echo(
-        f"Mot de passe de « {name.strip()} » changé ; {ended} session(s) ouverte(s) fermée(s)."
-    )
+    click.echo(f"Mot de passe de « {name.strip()} » changé ; {_sessions_closed(ended)}.")
 
 
 @admin_group.command("list")
@@ -137,7 +144,7 @@ def admin_list() -> None:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
         click.echo("  ".join([*cells, row[-1]]))
-    click.echo(f"{len(listed)} administrateur(s). Heures de Paris.")
+    click.echo(f"{formats.count_of(len(listed), 'administrateur')}. Heures de Paris.")
 
 
 @admin_group.command("delete")
@@ -165,9 +172,7 @@ def admin_delete(name: str, yes: bool) -> None:
         ended = accounts.delete(db, admin.username, actor=CLI_ACTOR)
     except accounts.AccountError as error:
         raise click.ClickException(error.message) from None
-    click.echo(
-        f"Administrateur « {admin.username} » supprimé ; {ended} session(s) ouverte(s) fermée(s)."
-    )
+    click.echo(f"Administrateur « {admin.username} » supprimé ; {_sessions_closed(ended)}.")
 
 
 @settings_group.command("show")

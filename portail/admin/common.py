@@ -7,7 +7,7 @@ from flask import current_app
 from portail.auth.guard import current_session
 
 SETTING_LABELS = {
-    "enabled": "Assistance à la saisie des tiers avec SIRET : API Entreprise",
+    "enabled": "Assistance à la saisie des tiers avec SIRET : API Entreprise",
     "recipient_siret": "SIRET de votre organisation",
     # Bandit (B105) reads "token" and "password" keys as secrets: these are French labels.
     "token": "Jeton d'accès",  # nosec B105

@@ -76,7 +76,7 @@ def _settings_for_test(
                 ConnectionResult(
                     False,
                     "Aucun jeton à tester",
-                    "Collez le jeton d'accès dans le champ « Jeton d'accès » puis testez.",
+                    "Collez le jeton d'accès dans le champ « Jeton d'accès » puis testez.",
                 ),
                 False,
             )
@@ -141,7 +141,7 @@ def check_connection(
         return ConnectionResult(
             False,
             "Appels suspendus",
-            "Le portail a suspendu ses appels à API Entreprise (limite de débit atteinte) : "
+            "Le portail a suspendu ses appels à API Entreprise (limite de débit atteinte) : "
             f"réessayez dans {max(1, round(error.retry_after or 0))} secondes.",
         )
     except errors.ApiEntrepriseError as error:
@@ -155,21 +155,21 @@ def check_connection(
             False,
             "Erreur inattendue",
             "Le test n'a pas pu aboutir à cause d'une erreur inattendue du portail "
-            f"({type(error).__name__}). Réessayez ; si cela persiste, prévenez l'exploitant.",
+            f"({type(error).__name__}). Réessayez ; si cela persiste, prévenez l'exploitant.",
         )
     rights = [f"{scope_label(scope)} ({scope})" for scope in privileges]
     features = features_for(privileges)
     count = len(privileges)
     result = ConnectionResult(
         True,
-        f"Connexion réussie : le jeton donne {count} droit{'s' if count > 1 else ''}.",
+        f"Connexion réussie : le jeton donne {count} droit{'s' if count > 1 else ''}.",
         f"API Entreprise a reconnu le jeton ({url_label(typed_settings.api_url, extra)}).",
         rights=rights,
         features=features,
     )
     if not features[0][1]:
         result.advice = (
-            "Attention : ce jeton ne permet pas le pré-remplissage public des tiers (il faut "
+            "Attention : ce jeton ne permet pas le pré-remplissage public des tiers (il faut "
             "l'un des droits open_data, etablissements ou entreprises)."
         )
     return result
@@ -213,7 +213,7 @@ def _describe_error(error, typed_settings: settings_rules.Settings) -> Connectio
             False,
             "Délai dépassé",
             f"{host} n'a pas répondu à temps ({error.note or 'délai dépassé'}). L'API est "
-            "peut-être lente ou en panne : voir status.entreprise.api.gouv.fr.",
+            "peut-être lente ou en panne : voir status.entreprise.api.gouv.fr.",
         )
     if isinstance(error, errors.TransportError):
         return ConnectionResult(

@@ -13,12 +13,11 @@ from datetime import date
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from portail.admin import csv_export, listing
+from portail.admin import csv_export, deposit_lines, listing
 from portail.auth.guard import login_required, record_agent_event
 from portail.core import formats
 from portail.core.certified import review
 from portail.core.formats import euros
-from portail.core.labels import APPLICANT_SECTION, FIELD_LABELS, PROJECT_SECTION, TIERS_SECTION
 from portail.core.paris_time import in_paris
 from portail.storage import deposit_search, outbox
 from portail.storage.attestations import list_for_deposit as list_attestations
@@ -119,7 +118,7 @@ def selection_words(flt: deposit_search.DepositFilter) -> str:
     if flt.siret:
         parts.append(f"{'SIRET' if len(flt.siret) == 14 else 'SIREN'} {flt.siret}")
     if flt.words:
-        parts.append(f"nom « {' '.join(flt.words)} »")
+        parts.append(f"nom « {' '.join(flt.words)} »")
     if flt.day_from:
         parts.append(f"du {flt.day_from.isoformat()}")
     if flt.day_to:
@@ -128,7 +127,7 @@ def selection_words(flt: deposit_search.DepositFilter) -> str:
         label = deposit_search.CERTIFIED_LABELS.get(
             None if flt.certified == deposit_search.UNCHECKED else flt.certified
         )
-        parts.append(f"vérification : {label}")
+        parts.append(f"vérification : {label}")
     return ", ".join(parts) or "toutes les demandes"
 
 
@@ -184,12 +183,6 @@ def index():
     )
 
 
-def _field_order(values: dict) -> list[str]:
-    known = [*TIERS_SECTION, *APPLICANT_SECTION, *PROJECT_SECTION]
-    extra = [name for name in values if name not in known and name != "consentement"]
-    return [*known, "consentement", *extra]
-
-
 @bp.get("/demandes/<ref>")
 @login_required
 def detail(ref: str):
@@ -198,43 +191,24 @@ def detail(ref: str):
     filed = get_deposit(db, ref[:64])
     if filed is None:
         abort(404)
-    values, prefilled, changed = filed.values, filed.prefilled, set(filed.changed_fields)
     # Agents' access to data obtained from API Entreprise is traced (CGU, 36 months).
     record_agent_event(db, "deposit_viewed", filed.ref)
-    lines = []
-    for name in _field_order(values):
-        if name not in values and name not in prefilled:
-            continue
-        if name in changed:
-            origin = "changed"
-        elif name in prefilled:
-            origin = "prefilled"
-        else:
-            origin = "typed"
-        lines.append(
-            {
-                "name": name,
-                "label": FIELD_LABELS.get(name, name),
-                "value": values.get(name, ""),
-                "origin": origin,
-                "proposed": prefilled.get(name),
-            }
-        )
     return render_template(
         "admin/deposit.html",
         deposit=filed,
-        lines=lines,
+        lines=deposit_lines.lines(filed),
+        origin_summary=deposit_lines.origin_summary(
+            len(filed.prefilled), len(filed.changed_fields)
+        ),
         snapshot=json.dumps(filed.snapshot, ensure_ascii=False, indent=2)
         if filed.snapshot
         else None,
-        prefilled_count=len(prefilled),
-        changed_count=len(changed),
         # The agent's certified check (templates/instruction/_certified.html), None if never run.
-        certified=review(get_check(db, filed.ref), values),
+        certified=review(get_check(db, filed.ref), filed.values),
         # Attestations fetched for it (templates/instruction/_attestations.html), newest first.
         attestations=list_attestations(db, filed.ref),
         # The acknowledgement e-mail's state (templates/admin/_acknowledgement.html), or None.
         acknowledgement=outbox.for_deposit(db, filed.ref),
-        paris=formats.paris_datetime,
+        paris=formats.paris_long,
         euros=euros,
     )

@@ -46,8 +46,9 @@ def backup_command(path: Path) -> None:
         get_db(), "database_backup", username=CLI_ACTOR, detail=f"{result.path.name}"
     )
     size = f"{result.size:,}".replace(",", "\u202f")  # 1 234 567, the French way
+    deposits = formats.count_of(result.deposits, "demande")
     click.echo(
-        f"Sauvegarde faite : {result.path} ({size} octets, {result.deposits} demande(s), "
+        f"Sauvegarde faite : {result.path} ({size} octets, {deposits}, "
         "intégrité vérifiée, fichier lisible par son seul propriétaire)."
     )
     click.echo(
@@ -71,10 +72,13 @@ def _policy() -> retention.Policy:
 
 
 def _report(counts: retention.Counts, policy: retention.Policy, done: bool) -> list[str]:
-    verb = "supprimée(s)" if done else "à supprimer"
+
+    def verb(count: int) -> str:  # deposits and journal lines: both feminine
+        return ("supprimée" if count < 2 else "supprimées") if done else "à supprimer"
+
     lines = [
         f"Demandes déposées avant le {formats.paris_datetime(counts.deposits_before)} "
-        f"(plus de {policy.deposit_months} mois) : {counts.deposits} {verb}",
+        f"(plus de {policy.deposit_months} mois) : {counts.deposits} {verb(counts.deposits)}",
     ]
     for table, rows in sorted(counts.related.items()):
         lines.append(f"  dont lignes liées ({table}) : {rows}")
@@ -84,7 +88,7 @@ def _report(counts: retention.Counts, policy: retention.Policy, done: bool) -> l
         lines.append(
             f"{labels[table][0].upper()}{labels[table][1:]}, lignes d'avant le "
             f"{formats.paris_datetime(counts.journal_before)} (plus de {policy.journal_months} "
-            f"mois) : {rows} {verb}"
+            f"mois) : {rows} {verb(rows)}"
         )
     return lines
 
@@ -112,7 +116,10 @@ def purge_command(yes: bool, batch_size: int) -> None:
     counts = retention.purge(db, policy, _documents_dir(), batch_size=batch_size)
     lines = _report(counts, policy, done=True)
     accounts.record_event(db, "retention_purge", username=CLI_ACTOR, detail="; ".join(lines))
-    click.echo(f"Purge faite ({counts.batches} transaction(s) courtes) :")
+    click.echo(
+        f"Purge faite ({formats.count_of(counts.batches, 'transaction')} courte"
+        f"{'s' if counts.batches > 1 else ''}) :"
+    )
     for line in lines:
         click.echo(line)
 

@@ -49,7 +49,7 @@ def _render_settings(
     choices = settings_rules.allowed_urls(extra)
     if current.api_url not in choices:
         # A URL saved when the configuration allowed it: shown, so the admin sees why.
-        choices[current.api_url] = f"Adresse enregistrée, plus autorisée : {current.api_url}"
+        choices[current.api_url] = f"Adresse enregistrée, plus autorisée : {current.api_url}"
     response = current_app.make_response(
         (
             render_template(
@@ -122,8 +122,8 @@ def edit():
     changed = settings.apply_changes(db, outcome.changes, actor())
     if changed:
         flash(
-            "Paramètres enregistrés : "
-            + ", ".join(f"« {SETTING_LABELS[key]} »" for key in changed)
+            "Paramètres enregistrés : "
+            + ", ".join(f"« {SETTING_LABELS[key]} »" for key in changed)
             + ".",
             "ok",
         )
@@ -133,7 +133,7 @@ def edit():
     if saved.enabled and not saved.prefill_available:
         flash(
             "L'assistance à la saisie est activée mais des paramètres manquent "
-            f"({', '.join(missing_settings(saved))}) : les demandeurs remplissent à la main "
+            f"({', '.join(missing_settings(saved))}) : les demandeurs remplissent à la main "
             "en attendant.",
             "warning",
         )
@@ -142,7 +142,7 @@ def edit():
 
 CLEARED_NOTICE = (
     "Le jeton d'accès a été effacé. Le pré-remplissage par SIRET n'est plus proposé aux "
-    "demandeurs : ils remplissent le formulaire eux-mêmes jusqu'à ce que vous enregistriez un "
+    "demandeurs : ils remplissent le formulaire eux-mêmes jusqu'à ce que vous enregistriez un "
     "nouveau jeton."
 )
 
@@ -167,7 +167,7 @@ def clear_token():
         )
     if not current.token:
         # Nothing to erase: no empty "jeton effacé" line in the history.
-        flash("Aucun jeton n'était enregistré : rien n'a été effacé.", "info")
+        flash("Aucun jeton n'était enregistré : rien n'a été effacé.", "info")
         return redirect(url_for("admin.settings.edit"), 303)
     settings.apply_changes(db, {"token": ""}, actor())  # nosec B105  # erasing, not a password
     flash(CLEARED_NOTICE, "ok")

@@ -31,8 +31,8 @@ SCOPE_LABELS = {
     "unites_legales_etablissements_insee": "unités légales et établissements INSEE, "
     "données protégées comprises",
     "associations": "associations (répertoire national des associations)",
-    "associations_djepva": "associations : données protégées (DJEPVA)",
-    "associations_donnees_protegees": "associations : données protégées",
+    "associations_djepva": "associations : données protégées (DJEPVA)",
+    "associations_donnees_protegees": "associations : données protégées",
     "attestation_fiscale_dgfip": "attestation fiscale (DGFiP)",
     "attestations_fiscales": "attestations fiscales",
     "attestation_sociale_urssaf": "attestation de vigilance (Urssaf)",
@@ -164,9 +164,9 @@ def _refusal_words(row: dict) -> str:
 
 # A token is stored but no key opens it (storage/token_key): read as absent meanwhile.
 KEY_LOST = (
-    "Jeton illisible : clé perdue, ressaisissez le jeton",
+    "Jeton illisible : clé perdue, ressaisissez le jeton",
     "Le jeton enregistré est chiffré avec une clé que le portail n'a plus (fichier "
-    "instance/token_key perdu ou remplacé, ou variable PORTAIL_TOKEN_KEY changée) : le "
+    "instance/token_key perdu ou remplacé, ou variable PORTAIL_TOKEN_KEY changée) : le "
     "pré-remplissage est arrêté et les demandeurs remplissent à la main.",
     "Collez de nouveau le jeton fourni par API Entreprise dans les paramètres.",
 )
@@ -186,7 +186,7 @@ def banner(db: sqlite_utils.Database, current: settings_rules.Settings) -> Banne
             return Banner(
                 "warning",
                 "Aucun jeton enregistré",
-                "L'assistance à la saisie est activée mais aucun jeton n'est enregistré : "
+                "L'assistance à la saisie est activée mais aucun jeton n'est enregistré : "
                 "les demandeurs remplissent tout à la main.",
                 "Collez le jeton fourni par API Entreprise dans les paramètres.",
             )
@@ -219,7 +219,7 @@ def banner(db: sqlite_utils.Database, current: settings_rules.Settings) -> Banne
         return Banner(
             "danger",
             "API Entreprise refuse le jeton",
-            f"Le {paris_datetime(refused['at'])}, API Entreprise a refusé le jeton {who} : "
+            f"Le {paris_datetime(refused['at'])}, API Entreprise a refusé le jeton {who} : "
             f"{_refusal_words(refused)}. Les demandeurs ne bénéficient plus du "
             "pré-remplissage et remplissent à la main.",
             fix
@@ -230,7 +230,7 @@ def banner(db: sqlite_utils.Database, current: settings_rules.Settings) -> Banne
         return Banner(
             "danger",
             "Jeton expiré",
-            f"Le jeton {state.expiry_text} : API Entreprise le refuse et les demandeurs "
+            f"Le jeton {state.expiry_text} : API Entreprise le refuse et les demandeurs "
             "remplissent tout à la main.",
             fix,
         )
@@ -240,7 +240,7 @@ def banner(db: sqlite_utils.Database, current: settings_rules.Settings) -> Banne
             "Le jeton expire bientôt",
             f"Le jeton {state.expiry_text}. Sans renouvellement, le pré-remplissage s'arrêtera "
             "à cette date.",
-            "Renouvelez l'habilitation dès maintenant : le nouveau jeton se colle dans les "
+            "Renouvelez l'habilitation dès maintenant : le nouveau jeton se colle dans les "
             "paramètres.",
         )
     if state.days_left is not None and state.days_left <= 90:

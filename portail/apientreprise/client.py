@@ -210,7 +210,7 @@ class ApiEntrepriseClient:
         except requests.exceptions.ProxyError:
             raise Unreachable(note="proxy injoignable ou refusant la connexion") from None
         except requests.exceptions.SSLError:
-            raise Unreachable(note="échec de la négociation TLS (certificat ?)") from None
+            raise Unreachable(note="échec de la négociation TLS (certificat ?)") from None
         except requests.exceptions.Timeout:  # ConnectTimeout, ReadTimeout
             raise Timeout(note=f"pas de réponse en {timeout:g} s") from None
         except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:  # RequestException too

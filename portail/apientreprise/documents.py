@@ -59,9 +59,9 @@ DOCUMENT_HEADERS = {"Accept": PDF_TYPE, "User-Agent": "mini-portail-des-aides"}
 # A document link answering these has expired or was revoked: a new call gives a new link.
 _EXPIRED_STATUSES = frozenset({401, 403, 404, 410})
 
-_RETRY = "Récupérez de nouveau les attestations : l'API fournit un nouveau lien à chaque appel."
+_RETRY = "Récupérez de nouveau les attestations : l'API fournit un nouveau lien à chaque appel."
 _REPORT = (
-    "Réessayez ; si cela se reproduit, signalez-le au support d'API Entreprise en donnant "
+    "Réessayez ; si cela se reproduit, signalez-le au support d'API Entreprise en donnant "
     "la date et l'heure de l'essai."
 )
 
@@ -283,7 +283,7 @@ def _read(raw, deadline: float, timeout: float, max_bytes: int, too_slow) -> byt
     if content_type != PDF_TYPE:
         raise DocumentError(
             "not_pdf",
-            f"Le fichier reçu n'est pas un PDF (type « {text(content_type, 60) or 'absent'} »).",
+            f"Le fichier reçu n'est pas un PDF (type « {text(content_type, 60) or 'absent'} »).",
             _REPORT,
         )
     if time.monotonic() >= deadline:

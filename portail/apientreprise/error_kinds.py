@@ -71,7 +71,7 @@ _SERVICE_DOWN_RETRY_LATER = (
     "Réessayez plus tard ou complétez les champs vous-même."
 )
 _CLIENT_SHARE_ADMIN = (
-    "Aucun appel envoyé : une même adresse IP ne peut utiliser qu'une part du budget "
+    "Aucun appel envoyé : une même adresse IP ne peut utiliser qu'une part du budget "
     "(RATE_BUDGET_PER_CLIENT_PER_MINUTE), pour qu'un seul poste ou un robot ne prive "
     "pas les autres demandeurs du pré-remplissage."
 )
@@ -101,7 +101,7 @@ _CATALOGUE = (
             "Aucune donnée publique n'est disponible pour ce SIRET. "
             "Vérifiez le numéro ou complétez les champs vous-même."
         ),
-        admin_action="Réponse normale de l'API : l'entité n'a pas de données publiques.",
+        admin_action="Réponse normale de l'API : l'entité n'a pas de données publiques.",
         normal=True,
     ),
     ErrorKind(
@@ -112,7 +112,7 @@ _CATALOGUE = (
             "Les informations de cet établissement ne peuvent pas être affichées. "
             "Complétez les champs vous-même."
         ),
-        admin_action="Réponse normale de l'API : l'entité n'est pas diffusée par l'INSEE.",
+        admin_action="Réponse normale de l'API : l'entité n'est pas diffusée par l'INSEE.",
         normal=True,
     ),
     # The portal's setup: token, scopes, parameters.
@@ -124,9 +124,9 @@ _CATALOGUE = (
         admin_action="Vérifiez le jeton dans les paramètres et, au besoin, collez-le à nouveau.",
         admin_action_by_code=MappingProxyType(
             {
-                "00103": "Le jeton a expiré : collez un nouveau jeton dans les paramètres.",
+                "00103": "Le jeton a expiré : collez un nouveau jeton dans les paramètres.",
                 "00105": (
-                    "Le jeton est sur liste noire (probablement divulgué) : demandez-en un "
+                    "Le jeton est sur liste noire (probablement divulgué) : demandez-en un "
                     "nouveau sur entreprise.api.gouv.fr et collez-le dans les paramètres."
                 ),
             }
@@ -138,7 +138,7 @@ _CATALOGUE = (
         label="droits insuffisants",
         applicant=_PREFILL_DOWN,
         admin_action=(
-            "Le jeton n'a pas l'habilitation nécessaire pour cette donnée : vérifiez les "
+            "Le jeton n'a pas l'habilitation nécessaire pour cette donnée : vérifiez les "
             "droits (scopes) de votre habilitation DataPass."
         ),
     ),
@@ -156,11 +156,11 @@ _CATALOGUE = (
         title="Le paramètre recipient est identique au SIRET/SIREN appelé.",
         label="SIREN de la collectivité",
         applicant=(
-            "Ce SIRET appartient à la collectivité qui reçoit les demandes : ses informations "
+            "Ce SIRET appartient à la collectivité qui reçoit les demandes : ses informations "
             "ne peuvent pas être pré-remplies. Complétez les champs vous-même."
         ),
         admin_action=(
-            "Réponse normale : l'API refuse qu'une organisation se consulte elle-même "
+            "Réponse normale : l'API refuse qu'une organisation se consulte elle-même "
             "(même SIREN que le SIRET de votre organisation)."
         ),
         normal=True,
@@ -193,7 +193,7 @@ _CATALOGUE = (
         label="budget du portail épuisé",
         applicant=_SATURATED,
         admin_action=(
-            "Aucun appel envoyé : le portail garde une marge sous la limite de l'API. "
+            "Aucun appel envoyé : le portail garde une marge sous la limite de l'API. "
             "Si cela se répète, augmentez RATE_BUDGET_PER_MINUTE (sans dépasser 250)."
         ),
     ),
@@ -224,7 +224,7 @@ _CATALOGUE = (
         label="fournisseur indisponible",
         applicant=_SERVICE_DOWN_RETRY_AT,
         admin_action=(
-            "Panne ou lenteur du fournisseur (INSEE, DJEPVA…) : voir "
+            "Panne ou lenteur du fournisseur (INSEE, DJEPVA…) : voir "
             "status.entreprise.api.gouv.fr. Rien à faire côté portail."
         ),
     ),
@@ -234,7 +234,7 @@ _CATALOGUE = (
         label="appels suspendus après des pannes",
         applicant=_SERVICE_DOWN_RETRY_AT,
         admin_action=(
-            "Le portail a suspendu ses appels après plusieurs pannes successives ; un appel "
+            "Le portail a suspendu ses appels après plusieurs pannes successives ; un appel "
             "d'essai sera tenté à la fin de la pause."
         ),
     ),
@@ -244,7 +244,7 @@ _CATALOGUE = (
         label="délai dépassé",
         applicant=_SERVICE_DOWN_RETRY_LATER,
         admin_action=(
-            "L'API n'a pas répondu à temps ; si cela se répète, voir son état de service."
+            "L'API n'a pas répondu à temps ; si cela se répète, voir son état de service."
         ),
     ),
     ErrorKind(
@@ -263,7 +263,7 @@ _CATALOGUE = (
             "Complétez les champs vous-même."
         ),
         admin_action=(
-            "Réponse inattendue : vérifiez l'URL de l'API dans les paramètres ; si elle est "
+            "Réponse inattendue : vérifiez l'URL de l'API dans les paramètres ; si elle est "
             "correcte, signalez-le avec l'X-Request-ID."
         ),
     ),

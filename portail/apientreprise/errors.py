@@ -140,7 +140,7 @@ class ApiEntrepriseError(Exception):
             facts.append(f"statut HTTP {self.status}")
         if self.code:
             facts.append(f"code {self.code}")
-        facts.append(f"« {self.title} »")
+        facts.append(f"« {self.title} »")
         if self.detail:
             facts.append(self.detail)
         if self.note:
@@ -149,7 +149,7 @@ class ApiEntrepriseError(Exception):
             facts.append(f"X-Request-ID {self.request_id}")
         if self.retry_after is not None:
             facts.append(f"nouvel essai possible {wait_words(self.retry_after)}")
-        return f"{' ; '.join(facts)}. {self.admin_action}"
+        return f"{' ; '.join(facts)}. {self.admin_action}"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._summary()!r})"

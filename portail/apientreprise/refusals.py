@@ -68,5 +68,5 @@ def refusal_note(reason: str, route: Route) -> str:
     (their setting is RATE_BUDGET_DOCUMENTS_PER_MINUTE, not the JSON one)."""
     words = REASON_WORDS.get(reason, reason)
     if route.document:
-        words += " (routes de documents : RATE_BUDGET_DOCUMENTS_PER_MINUTE)"
+        words += " (routes de documents : RATE_BUDGET_DOCUMENTS_PER_MINUTE)"
     return words

@@ -20,7 +20,7 @@ from portail.applicant.prefill_marks import (
     previous_prefill,
     unmarked,
 )
-from portail.core.formats import siret_fr
+from portail.core.formats import count_of, siret_fr
 from portail.core.prefill_edits import (
     FORM_DEFAULTS,
     LOOKUP_FIELDS,
@@ -66,14 +66,14 @@ def lookup(
     conf = get_settings()
     if not conf.prefill_available:
         return Status(
-            "L'assistance à la saisie par SIRET n'est pas disponible : "
+            "L'assistance à la saisie par SIRET n'est pas disponible : "
             "complétez les champs vous-même."
         ), unchanged()
     raw = values.get("siret", "")
     digits = normalise(raw)
     if live and digits.isascii() and digits.isdigit() and len(digits) < 14:
         # Still typing: a neutral count, not an error shouted at every keystroke.
-        return Status(f"Saisie en cours : {len(digits)} chiffre(s) sur 14."), unchanged()
+        return Status(f"Saisie en cours : {count_of(len(digits), 'chiffre')} sur 14."), unchanged()
     try:
         siret = validate_siret(raw)
     except InvalidSiret as exc:
@@ -150,7 +150,7 @@ def used_siret_status(status: Status, values: dict[str, str]) -> Status:
     """The status after "Utiliser le SIRET …": the input changed under the applicant's eyes,
     so the aria-live line says so first."""
     return Status(
-        f"Le SIRET {values['siret']} a été reporté dans le champ « Numéro SIRET ». "
+        f"Le SIRET {values['siret']} a été reporté dans le champ « Numéro SIRET ». "
         + status.message,
         status.level,
     )

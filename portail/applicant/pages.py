@@ -17,13 +17,14 @@ from portail.applicant.lookup import Status
 from portail.applicant.origin import is_foreign_request
 from portail.applicant.prefill_marks import marks_from_snapshot, unmarked
 from portail.applicant.search import SearchBox, typed_search
+from portail.core.formats import count_of
 from portail.web.extensions import get_settings
 
-NOT_FILED_YET = "Votre demande n'est pas encore déposée : vérifiez les informations ci-dessous."
+NOT_FILED_YET = "Votre demande n'est pas encore déposée : vérifiez les informations ci-dessous."
 
 
 FOREIGN_POST = (
-    "Ce formulaire vous a été envoyé depuis un autre site : il n'a pas été pris en compte. "
+    "Ce formulaire vous a été envoyé depuis un autre site : il n'a pas été pris en compte. "
     "Par précaution, seul le numéro SIRET a été repris. Vérifiez-le, puis complétez "
     "vous-même les autres champs avant de déposer votre demande."
 )
@@ -111,16 +112,16 @@ def filing_limited_page(values: dict[str, str], retry_after: float):
     seconds = max(1, math.ceil(retry_after))
     minutes = math.ceil(seconds / 60)
     wait = (
-        f"dans {seconds} seconde(s)"
+        f"dans {count_of(seconds, 'seconde')}"
         if seconds < 60
-        else f"dans {minutes} minute(s)"
+        else f"dans {count_of(minutes, 'minute')}"
         if minutes < 120
-        else f"dans {math.ceil(minutes / 60)} heure(s)"
+        else f"dans {count_of(math.ceil(minutes / 60), 'heure')}"
     )
     errors = {
         "_form": "Plusieurs demandes ont déjà été déposées depuis votre connexion en peu de "
-        "temps : par précaution, celle-ci n'a pas encore été déposée. Vos informations sont "
-        f"conservées ci-dessous : vous pourrez l'envoyer à nouveau {wait}."
+        "temps : par précaution, celle-ci n'a pas encore été déposée. Vos informations sont "
+        f"conservées ci-dessous : vous pourrez l'envoyer à nouveau {wait}."
     }
     response = refused_form_page(values, errors, code=429)
     response.headers["Retry-After"] = str(seconds)

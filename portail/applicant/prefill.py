@@ -35,10 +35,10 @@ DISABLED_MESSAGE = (
     "Le pré-remplissage n'est pas disponible pour le moment. Complétez les champs vous-même."
 )
 ASSOCIATION_NOTE = (
-    "Le numéro RNA et l'objet de l'association n'ont pas pu être récupérés : "
+    "Le numéro RNA et l'objet de l'association n'ont pas pu être récupérés : "
     "complétez-les vous-même."
 )
-MASKED_NOTE = "Certaines informations ne sont pas publiques : complétez-les vous-même."
+MASKED_NOTE = "Certaines informations ne sont pas publiques : complétez-les vous-même."
 
 
 @dataclass
@@ -57,9 +57,9 @@ class LookupOutcome:
 
 
 def _found_message(tiers: Tiers, notes: list[str]) -> str:
-    who = f"pour « {tiers.raison_sociale} »" if tiers.raison_sociale else "pour ce SIRET"
+    who = f"pour « {tiers.raison_sociale} »" if tiers.raison_sociale else "pour ce SIRET"
     parts = [f"Informations publiques trouvées {who}."]
-    parts.append("Vérifiez-les : tous les champs restent modifiables.")
+    parts.append("Vérifiez-les : tous les champs restent modifiables.")
     parts += notes
     return " ".join(parts)
 

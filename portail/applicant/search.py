@@ -53,14 +53,14 @@ UNAVAILABLE = (
     "La recherche par nom ne répond pas pour le moment. Saisissez votre SIRET ou vos "
     "informations vous-même."
 )
-OFF = "La recherche par nom n'est pas disponible\u202f: saisissez vos informations vous-même."
+OFF = "La recherche par nom n'est pas disponible : saisissez vos informations vous-même."
 SESSION_EXPIRED = (
-    "Votre session a expiré et la recherche n'a pas été lancée\u202f: cliquez à nouveau sur "
-    "«\u00a0Rechercher\u00a0»."
+    "Votre session a expiré et la recherche n'a pas été lancée : cliquez à nouveau sur "
+    "« Rechercher »."
 )
 FOREIGN = (
     "La recherche n'a pas été lancée car la page a été ouverte depuis un autre site. "
-    "Vérifiez le nom puis cliquez sur «\u00a0Rechercher\u00a0»."
+    "Vérifiez le nom puis cliquez sur « Rechercher »."
 )
 
 

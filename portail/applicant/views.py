@@ -61,27 +61,27 @@ SEARCH_ACTION = "search"  # value of the search by name's "Rechercher" button
 
 
 SESSION_EXPIRED = (
-    "Votre session a expiré. Vos informations sont conservées ci-dessous : "
+    "Votre session a expiré. Vos informations sont conservées ci-dessous : "
     "envoyez à nouveau le formulaire."
 )
 
 
 SEARCH_SESSION_EXPIRED = (
     "Votre session a expiré et la recherche n'a pas été lancée. Vos informations sont "
-    "conservées ci-dessous\u202f: cliquez à nouveau sur «\u00a0Rechercher\u00a0»."
+    "conservées ci-dessous : cliquez à nouveau sur « Rechercher »."
 )
 
 
 PREFILL_SESSION_EXPIRED = (
     "Votre session a expiré et le pré-remplissage n'a pas été lancé. Vos informations sont "
-    "conservées ci-dessous : cliquez à nouveau sur « Pré-remplir »."
+    "conservées ci-dessous : cliquez à nouveau sur « Pré-remplir »."
 )
 
 
 LOOKUP_SESSION_EXPIRED = (
     "La recherche n'a pas été lancée car votre session a expiré. Rien de ce que vous avez "
-    "saisi n'est perdu : complétez les champs vous-même, ou cliquez sur « Déposer ma "
-    "demande » pour renouveler la session avant de relancer la recherche."
+    "saisi n'est perdu : complétez les champs vous-même, ou cliquez sur « Déposer ma "
+    "demande » pour renouveler la session avant de relancer la recherche."
 )
 
 
@@ -122,7 +122,7 @@ def tiers():
     if is_foreign_request():
         status = Status(
             "La recherche n'a pas été lancée car la page a été ouverte depuis un autre site. "
-            "Vérifiez le SIRET puis cliquez sur « Pré-remplir »."
+            "Vérifiez le SIRET puis cliquez sur « Pré-remplir »."
         )
         return render_page(values, status=status)
     if not is_tiers_fragment_request():

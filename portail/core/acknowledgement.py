@@ -93,19 +93,19 @@ def signature(ack: Acknowledgement) -> str:
 
 
 INTRO = (
-    "Nous avons bien reçu votre demande d'aide. Conservez ce message : sa référence vous "
+    "Nous avons bien reçu votre demande d'aide. Conservez ce message : sa référence vous "
     "sera demandée pour tout échange au sujet de votre demande."
 )
 OUTRO = (
     "Votre demande va être examinée par les services de la collectivité, qui vous "
-    "contacteront si nécessaire. Ce message est envoyé automatiquement : merci de ne pas "
+    "contacteront si nécessaire. Ce message est envoyé automatiquement : merci de ne pas "
     "y répondre."
 )
 
 
 def text_body(ack: Acknowledgement) -> str:
     """The plain-text version."""
-    lines = "\n".join(f"{label} : {value}" for label, value in facts(ack))
+    lines = "\n".join(f"{label} : {value}" for label, value in facts(ack))
     return f"Bonjour,\n\n{INTRO}\n\n{lines}\n\n{OUTRO}\n\nCordialement,\n{signature(ack)}\n"
 
 

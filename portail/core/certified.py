@@ -38,7 +38,7 @@ STATE_DIFFERENCES = "differences"
 STATE_CLOSED = "closed"
 
 STATE_LABELS = {
-    STATE_MATCH: "Conforme : aucun écart",
+    STATE_MATCH: "Conforme : aucun écart",
     STATE_DIFFERENCES: "Écarts à examiner",
     STATE_CLOSED: "Établissement fermé, entreprise cessée ou association dissoute",
 }

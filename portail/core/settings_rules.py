@@ -14,7 +14,7 @@ from portail.core.netaddr import is_loopback_host
 from portail.core.siret import InvalidSiret, validate_siret
 from portail.core.tokens import NotAJwt, TokenInfo, token_info
 
-DEFAULT_CONTEXT = "Aides publiques : dépôt et instruction des demandes de subvention"
+DEFAULT_CONTEXT = "Aides publiques : dépôt et instruction des demandes de subvention"
 
 
 CONTEXT_MAX_LENGTH = 200
@@ -77,7 +77,7 @@ def parse_enabled(raw: str | bool | None) -> bool:
         return raw
     value = (raw or "").strip().lower()
     if value not in _ENABLED_WORDS:
-        raise SettingError("Valeur attendue pour « enabled » : on ou off.")
+        raise SettingError("Valeur attendue pour « enabled » : on ou off.")
     return _ENABLED_WORDS[value]
 
 
@@ -110,13 +110,13 @@ def validate_token(raw: str | None, *, allow_expired: bool = False) -> tuple[str
         raise SettingError(
             "Ce texte n'est pas un jeton API Entreprise. Le jeton est une longue suite de "
             "caractères en trois parties séparées par des points, qui commence en général "
-            "par « eyJ ». Copiez-le en entier depuis votre espace API Entreprise."
+            "par « eyJ ». Copiez-le en entier depuis votre espace API Entreprise."
         ) from None
     if not allow_expired and info.expires_at and info.expires_at <= datetime.now(UTC):
         raise SettingError(
             f"Ce jeton a expiré le {paris_date(info.expires_at)}. Collez le nouveau jeton "
-            "obtenu en renouvelant votre habilitation (voir le guide « Obtenir et renouveler "
-            "le jeton »)."
+            "obtenu en renouvelant votre habilitation (voir le guide « Obtenir et renouveler "
+            "le jeton »)."
         )
     return token, info
 
@@ -152,7 +152,7 @@ def allowed_urls(extra) -> dict[str, str]:
     """The base URLs an admin may choose, with their labels."""
     choices = dict(KNOWN_URLS)
     for url in extra_urls(extra):
-        choices.setdefault(url, f"Adresse ajoutée par l'exploitant : {url}")
+        choices.setdefault(url, f"Adresse ajoutée par l'exploitant : {url}")
     return choices
 
 
@@ -167,7 +167,7 @@ def validate_search_url(raw: str | None, extra) -> str:
     url = normalise_url(raw)
     if url not in allowed_search_urls(extra):
         raise SettingError(
-            "Cette adresse de recherche d'entreprises n'est pas autorisée : ajoutez-la "
+            "Cette adresse de recherche d'entreprises n'est pas autorisée : ajoutez-la "
             "d'abord dans EXTRA_API_BASE_URLS."
         )
     parts = urlsplit(url)
@@ -208,7 +208,7 @@ def validate_api_url(raw: str | None, extra) -> str:
         )
     if parts.scheme != "https" and not is_loopback_hostname(parts.hostname):
         raise SettingError(
-            "HTTPS est obligatoire : en http, le jeton circulerait en clair sur le réseau. "
+            "HTTPS est obligatoire : en http, le jeton circulerait en clair sur le réseau. "
             "Seule une adresse locale (127.0.0.1, ::1, localhost) peut utiliser http."
         )
     return url
@@ -227,8 +227,8 @@ def host_changed(old_url: str, new_url: str) -> bool:
 
 
 HOST_CHANGE_MESSAGE = (
-    "Vous changez l'adresse de l'API : saisissez à nouveau le jeton d'accès. Le jeton est "
-    "transmis à cette adresse à chaque appel ; le ressaisir confirme que vous lui faites "
+    "Vous changez l'adresse de l'API : saisissez à nouveau le jeton d'accès. Le jeton est "
+    "transmis à cette adresse à chaque appel ; le ressaisir confirme que vous lui faites "
     "confiance. Vos autres saisies sont conservées."
 )
 

@@ -50,21 +50,21 @@ def validate_siret(raw: str | None) -> str:
         )
     if len(number) == 9:
         raise InvalidSiret(
-            "Vous avez saisi 9 chiffres, comme un numéro SIREN. Le SIRET en compte 14 : "
+            "Vous avez saisi 9 chiffres, comme un numéro SIREN. Le SIRET en compte 14 : "
             "le SIREN suivi des 5 chiffres qui désignent l'établissement (NIC).",
             "siren",
         )
     if len(number) != 14:
         digits = "chiffre" if len(number) == 1 else "chiffres"
         raise InvalidSiret(
-            f"Le SIRET compte 14 chiffres ; vous en avez saisi {len(number)} {digits}.",
+            f"Le SIRET compte 14 chiffres ; vous en avez saisi {len(number)} {digits}.",
             "length",
         )
     try:
         return stdnum_siret.validate(number)
     except ValidationError:
         raise InvalidSiret(
-            "Ce numéro SIRET n'est pas valide : sa clé de contrôle ne correspond pas. "
+            "Ce numéro SIRET n'est pas valide : sa clé de contrôle ne correspond pas. "
             "Vérifiez les chiffres saisis, par exemple sur un avis de situation Sirene.",
             "checksum",
         ) from None

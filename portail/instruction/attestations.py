@@ -53,8 +53,8 @@ PROVIDERS = {KIND_FISCALE: "La DGFiP", KIND_VIGILANCE: "L'Urssaf"}
 OBLIGATIONS = {KIND_FISCALE: "obligations fiscales", KIND_VIGILANCE: "cotisations sociales"}
 # The data to ask for in the DataPass habilitation of the démarche, in the admin's words.
 HABILITATIONS = {
-    KIND_FISCALE: "« Attestation fiscale » (DGFiP)",
-    KIND_VIGILANCE: "« Attestation de vigilance » (Urssaf)",
+    KIND_FISCALE: "« Attestation fiscale » (DGFiP)",
+    KIND_VIGILANCE: "« Attestation de vigilance » (Urssaf)",
 }
 
 SETTINGS_ACTION = (
@@ -62,7 +62,7 @@ SETTINGS_ACTION = (
     "l'adresse de l'API dans Paramètres."
 )
 RETRY_LATER = (
-    "Vous pourrez réessayer plus tard avec le bouton « Récupérer les attestations » ; "
+    "Vous pourrez réessayer plus tard avec le bouton « Récupérer les attestations » ; "
     "le reste de la demande reste consultable."
 )
 _LEVELS = {store.OBTAINED: "ok", store.REFUSED: "warning", store.FAILED: "error"}
@@ -101,7 +101,7 @@ def missing_scope(settings: Settings, kind: str) -> str | None:
     if scopes & route.scopes:
         return None
     return (
-        f"Le jeton d'accès enregistré n'ouvre pas l'{LABELS[kind]} : il lui manque l'un des "
+        f"Le jeton d'accès enregistré n'ouvre pas l'{LABELS[kind]} : il lui manque l'un des "
         f"droits {', '.join(sorted(route.scopes))}. Aucun appel n'a été envoyé. Un "
         "administrateur peut demander sur DataPass (datapass.api.gouv.fr), pour la démarche, "
         f"l'habilitation aux données {HABILITATIONS[kind]}, puis coller le nouveau jeton "
@@ -118,14 +118,14 @@ def _preconditions(settings: Settings, siret: str) -> _Result | None:
     if not (settings.token and settings.recipient_siret and settings.api_url):
         return _Result(
             store.FAILED,
-            "Le portail n'a pas de jeton d'accès ou de SIRET d'organisation enregistré : "
+            "Le portail n'a pas de jeton d'accès ou de SIRET d'organisation enregistré : "
             f"aucune attestation ne peut être demandée. {SETTINGS_ACTION}",
             "settings",
         )
     if not is_valid_siret(siret):
         return _Result(
             store.FAILED,
-            "Le SIRET déposé n'est pas un numéro valide : aucune attestation ne peut être "
+            "Le SIRET déposé n'est pas un numéro valide : aucune attestation ne peut être "
             "demandée. Demandez le bon numéro au demandeur.",
             "invalid_siret",
         )
@@ -141,13 +141,13 @@ def _refused_by_provider(kind: str, error: ApiEntrepriseError) -> str | None:
     answer = f"réponse {error.status}" + (f", code {error.code}" if error.code else "")
     if isinstance(error, NotFound):
         return (
-            f"{PROVIDERS[kind]} n'a pas délivré l'{LABELS[kind]} : l'entreprise lui est "
+            f"{PROVIDERS[kind]} n'a pas délivré l'{LABELS[kind]} : l'entreprise lui est "
             f"inconnue ou n'est pas à jour de ses {OBLIGATIONS[kind]} ({answer}). Vous "
             "pouvez demander l'attestation au demandeur."
         )
     if error.status == 422 and error.code and not error.code.startswith("00"):
         words = error.detail or error.title
-        return f"{PROVIDERS[kind]} a refusé de délivrer l'{LABELS[kind]} : {words} ({answer})."
+        return f"{PROVIDERS[kind]} a refusé de délivrer l'{LABELS[kind]} : {words} ({answer})."
     return None
 
 
@@ -175,13 +175,13 @@ def _fetch_one(gateway, db, settings, filed, kind, siren, username) -> _Result:
             detail += f" {RETRY_LATER}"
         return _Result(
             store.FAILED,
-            f"L'{LABELS[kind]} n'a pas pu être obtenue ({error.default_title.lower()}) : {detail}",
+            f"L'{LABELS[kind]} n'a pas pu être obtenue ({error.default_title.lower()}) : {detail}",
             error.kind,
         )
     facts: documents.AttestationFacts = answer.checked
     if facts.refusal is not None:
         fact = (
-            f"{PROVIDERS[kind]} a refusé de délivrer l'{LABELS[kind]} : "
+            f"{PROVIDERS[kind]} a refusé de délivrer l'{LABELS[kind]} : "
             f"{_their_words(facts.refusal)}"
         )
         return _Result(store.REFUSED, _scrub(fact, settings.token), "refus_de_delivrance", facts)
@@ -195,7 +195,7 @@ def _fetch_one(gateway, db, settings, filed, kind, siren, username) -> _Result:
     except documents.DocumentError as error:
         return _Result(
             store.FAILED,
-            f"L'{LABELS[kind]} a été délivrée mais son document n'a pas pu être téléchargé : "
+            f"L'{LABELS[kind]} a été délivrée mais son document n'a pas pu être téléchargé : "
             f"{error.message} {error.action}",
             f"document_{error.kind}",
             facts,
@@ -285,7 +285,7 @@ def fetch_attestations(
             result = _Result(
                 store.FAILED,
                 f"L'{LABELS[kind]} n'a pas pu être enregistrée par le portail (base de données "
-                "ou dossier des documents indisponible). Réessayez ; si cela persiste, "
+                "ou dossier des documents indisponible). Réessayez ; si cela persiste, "
                 "prévenez l'exploitant.",
             )
         except Exception:
@@ -293,7 +293,7 @@ def fetch_attestations(
             result = _Result(
                 store.FAILED,
                 f"L'{LABELS[kind]} n'a pas pu être obtenue à cause d'une erreur inattendue du "
-                "portail. Réessayez ; si cela persiste, prévenez l'exploitant.",
+                "portail. Réessayez ; si cela persiste, prévenez l'exploitant.",
             )
         if (_LEVELS[result.status], result.message) not in said:  # a shared reason: once
             said.append((_LEVELS[result.status], result.message))

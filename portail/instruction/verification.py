@@ -40,9 +40,9 @@ bp = Blueprint("verification", __name__)
 # The DataPass habilitation that opens each protected route, in the admin's words.
 HABILITATIONS = {
     ROUTE_ETABLISSEMENT: (
-        "« API Entreprise – Données protégées de l'INSEE (unités légales et établissements) »"
+        "« API Entreprise – Données protégées de l'INSEE (unités légales et établissements) »"
     ),
-    ROUTE_ASSOCIATION: "« API Entreprise – Données protégées des associations (DJEPVA) »",
+    ROUTE_ASSOCIATION: "« API Entreprise – Données protégées des associations (DJEPVA) »",
 }
 
 SETTINGS_ACTION = (
@@ -55,12 +55,12 @@ SETTINGS_ACTION = (
 _ABOUT_TARGET = {
     "not_found": (
         "SIRET inconnu d'API Entreprise",
-        "API Entreprise ne connaît pas ce SIRET (réponse 404) : vérifiez le numéro auprès du "
+        "API Entreprise ne connaît pas ce SIRET (réponse 404) : vérifiez le numéro auprès du "
         "demandeur, par exemple sur son avis de situation Sirene.",
     ),
     "not_public": (
         "Entité non diffusée par l'INSEE",
-        "L'INSEE ne diffuse aucune donnée sur cette entité (réponse 451) : demandez au "
+        "L'INSEE ne diffuse aucune donnée sur cette entité (réponse 451) : demandez au "
         "demandeur un justificatif (avis de situation Sirene, extrait Kbis).",
     ),
 }
@@ -101,7 +101,7 @@ def missing_scope(settings: Settings, route_path: str) -> str | None:
     if scopes & route.scopes:
         return None
     return (
-        f"Le jeton d'accès enregistré n'ouvre pas la donnée « {route.label} » : il lui "
+        f"Le jeton d'accès enregistré n'ouvre pas la donnée « {route.label} » : il lui "
         f"manque l'un des droits {', '.join(sorted(route.scopes))}. Aucun appel n'a été "
         f"envoyé. Un administrateur peut demander l'habilitation "
         f"{HABILITATIONS[route_path]} sur DataPass (datapass.api.gouv.fr) pour la démarche, "
@@ -128,14 +128,14 @@ def _preconditions(settings: Settings, siret: str) -> None:
         raise _Refused(
             "settings",
             "Paramètres incomplets",
-            "Le portail n'a pas de jeton d'accès ou de SIRET d'organisation enregistré : "
+            "Le portail n'a pas de jeton d'accès ou de SIRET d'organisation enregistré : "
             f"aucune vérification n'est possible. {SETTINGS_ACTION}",
         )
     if not is_valid_siret(siret):
         raise _Refused(
             "invalid_siret",
             "SIRET déposé invalide",
-            "Le SIRET déposé n'est pas un numéro valide : aucune vérification n'est possible. "
+            "Le SIRET déposé n'est pas un numéro valide : aucune vérification n'est possible. "
             "Demandez le bon numéro au demandeur.",
         )
     scope_text = missing_scope(settings, ROUTE_ETABLISSEMENT)
@@ -171,8 +171,8 @@ def check_deposit(
             )
             return Outcome(
                 False,
-                f"La vérification n'a pas abouti : {refusal.title.lower()}. "
-                "Les explications figurent dans la section « Données certifiées ».",
+                f"La vérification n'a pas abouti : {refusal.title.lower()}. "
+                "Les explications figurent dans la section « Données certifiées ».",
                 "error",
             )
     except Exception:
@@ -181,7 +181,7 @@ def check_deposit(
         return Outcome(
             False,
             "La vérification n'a pas pu aboutir à cause d'une erreur inattendue du portail. "
-            "Réessayez ; si cela persiste, prévenez l'exploitant.",
+            "Réessayez ; si cela persiste, prévenez l'exploitant.",
             "error",
         )
 
@@ -251,14 +251,14 @@ def _check(gateway, db, settings, filed, siret, username) -> Outcome:
 def _outcome(comparison: rules.Comparison, notes: list[str]) -> Outcome:
     count = len(comparison.differences)
     if comparison.closed:
-        message = "Vérification faite : l'établissement est fermé ou l'entreprise a cessé."
+        message = "Vérification faite : l'établissement est fermé ou l'entreprise a cessé."
         level = "warning"
     elif count:
         plural = "s" if count > 1 else ""
-        message = f"Vérification faite : {count} écart{plural} entre déclaré et certifié."
+        message = f"Vérification faite : {count} écart{plural} entre déclaré et certifié."
         level = "warning"
     else:
-        message = "Vérification faite : les données déclarées correspondent aux données certifiées."
+        message = "Vérification faite : les données déclarées correspondent aux données certifiées."
         level = "ok"
     if notes:
         message += " Certaines données n'ont pas pu être vérifiées (voir la section)."

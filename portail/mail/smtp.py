@@ -57,7 +57,7 @@ def from_config(config: Mapping, environ: Mapping[str, str]) -> SmtpConfig | Non
         return None
     security = str(config.get("SMTP_SECURITY") or "starttls").strip().lower()
     if security not in SECURITIES:
-        raise SmtpConfigError("SMTP_SECURITY doit valoir « starttls », « tls » ou « none ».")
+        raise SmtpConfigError("SMTP_SECURITY doit valoir « starttls », « tls » ou « none ».")
     try:
         port = int(config.get("SMTP_PORT") or DEFAULT_PORTS[security])
         timeout = float(config.get("SMTP_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT)
@@ -72,8 +72,8 @@ def from_config(config: Mapping, environ: Mapping[str, str]) -> SmtpConfig | Non
         # Without TLS the login, the password and the applicants' data cross the network
         # in clear: plain SMTP is for a relay on this machine only.
         raise SmtpConfigError(
-            "SMTP_SECURITY « none » n'est permis que vers un relais local (127.0.0.1, ::1 "
-            "ou localhost) : choisissez « starttls » ou « tls »."
+            "SMTP_SECURITY « none » n'est permis que vers un relais local (127.0.0.1, ::1 "
+            "ou localhost) : choisissez « starttls » ou « tls »."
         )
     return SmtpConfig(
         host=host,
@@ -118,7 +118,7 @@ def _deliver(config: SmtpConfig, recipient: str, message: str) -> None:
             if not smtp.has_extn("smtputf8"):
                 raise SendFailure(
                     "Adresse accentuée que le serveur de courriel n'accepte pas (pas de "
-                    "SMTPUTF8) : écrivez au demandeur depuis votre messagerie.",
+                    "SMTPUTF8) : écrivez au demandeur depuis votre messagerie.",
                     permanent=True,
                 )
             options.append("SMTPUTF8")
@@ -146,15 +146,15 @@ def send(config: SmtpConfig, recipient: str, message: str) -> None:
         answers = list(exc.recipients.values())
         reason = "; ".join(_answer(code, text) for code, text in answers)
         permanent = bool(answers) and all(500 <= code < 600 for code, _text in answers)
-        raise SendFailure(f"Adresse refusée : {_scrubbed(reason, config)}", permanent) from None
+        raise SendFailure(f"Adresse refusée : {_scrubbed(reason, config)}", permanent) from None
     except smtplib.SMTPAuthenticationError as exc:
         # The portal's credentials, not the message: worth retrying once they are fixed.
         reason = _scrubbed(_answer(exc.smtp_code, exc.smtp_error), config)
-        raise SendFailure(f"Identification refusée par le serveur : {reason}", False) from None
+        raise SendFailure(f"Identification refusée par le serveur : {reason}", False) from None
     except smtplib.SMTPResponseException as exc:
         reason = _scrubbed(_answer(exc.smtp_code, exc.smtp_error), config)
         permanent = 500 <= exc.smtp_code < 600
-        raise SendFailure(f"Refusé par le serveur : {reason}", permanent) from None
+        raise SendFailure(f"Refusé par le serveur : {reason}", permanent) from None
     except (smtplib.SMTPException, OSError) as exc:
         reason = _scrubbed(f"{type(exc).__name__}: {exc}", config)
-        raise SendFailure(f"Serveur injoignable : {reason}", False) from None
+        raise SendFailure(f"Serveur injoignable : {reason}", False) from None

@@ -143,7 +143,7 @@ class Mailer:
         except Exception as exc:  # noqa: BLE001
             logger.error("Courriel %s : erreur inattendue (%s)", row.id, type(exc).__name__)
             raise smtp.SendFailure(
-                f"Erreur inattendue à l'envoi ({type(exc).__name__}) : message abandonné.",
+                f"Erreur inattendue à l'envoi ({type(exc).__name__}) : message abandonné.",
                 permanent=True,
             ) from None
 

@@ -183,7 +183,7 @@ def _summary(key: str, old: settings_rules.Settings, new_value) -> str:
     if key == "api_url":
         return f"{old.api_url} → {new_value}"
     if key == "context":
-        return f"« {new_value} »"
+        return f"« {new_value} »"
     return "modifié"
 
 

@@ -18,6 +18,7 @@ from flask import Flask, current_app, g
 
 from portail.apientreprise.gateway import Gateway
 from portail.core import settings_rules
+from portail.core.formats import count_of
 from portail.mail.worker import Mailer
 from portail.storage import database, settings
 
@@ -108,7 +109,7 @@ def init_db_command() -> None:
     seeded = settings.seed_demonstration(db, get_services().demo_settings)
     click.echo(
         f"Base de données prête : {current_app.config['DATABASE']} "
-        f"({len(applied)} migration(s) appliquée(s))."
+        f"({count_of(len(applied), 'migration')} appliquée{'s' if len(applied) > 1 else ''})."
     )
     if seeded:
         click.echo("Mode démonstration : bac à sable intégré, données fictives.")

@@ -24,7 +24,7 @@ from markupsafe import Markup, escape
 PREFILL_NOTE = "Pré-rempli depuis API Entreprise, modifiable."
 
 
-EDITED_NOTE = "Modifié par vous. Valeur d'API Entreprise\u202f: «\u202f{value}\u202f»."
+EDITED_NOTE = "Modifié par vous. Valeur d'API Entreprise : « {value} »."
 
 
 _NOTE_MAX_CHARS = 160  # an association's purpose may be long: the note gives its start

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask, current_app, render_template
 
 from portail.core.acknowledgement import DEFAULT_AUTHORITY
-from portail.core.formats import date_fr, euros, paris_datetime, siret_fr
+from portail.core.formats import count_of, date_fr, euros, paris_datetime, siret_fr
 from portail.core.labels import FIELD_LABELS
 from portail.web import form_fields, static_files
 from portail.web.extensions import get_settings
@@ -65,4 +65,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(siret_fr)
     app.add_template_filter(date_fr)
     app.add_template_filter(euros)
+    app.add_template_filter(count_of)
     app.add_template_filter(paris_datetime)

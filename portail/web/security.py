@@ -95,5 +95,5 @@ def init_app(app: Flask) -> None:
             "error.html",
             title="Erreur du service",
             message="Une erreur inattendue s'est produite. Votre saisie n'a pas été "
-            "enregistrée ; réessayez dans quelques instants.",
+            "enregistrée ; réessayez dans quelques instants.",
         ), 500

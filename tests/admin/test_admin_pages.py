@@ -126,13 +126,44 @@ def test_deposit_detail_shows_values_prefilled_and_changed_fields_and_snapshot(a
     page = text(response)
     assert response.status_code == 200
     assert "Les Jardins Partagés (nouveau nom)" in page
-    assert "Modifié par le demandeur" in page and "Valeur proposée : LES JARDINS PARTAGES" in page
+    assert (
+        "Modifié par le demandeur" in page and "Valeur proposée\u202f: LES JARDINS PARTAGES" in page
+    )
     assert page.count("Pré-rempli</span>") == 2  # siret and commune, unchanged
     assert "elise@example.org" in page
     assert "3 champs pré-remplis depuis API Entreprise, dont 1 modifié" in page
     assert '"siret": "73282932000074"' in page  # the snapshot
     viewed = list(db.query("SELECT * FROM admin_events WHERE event = 'deposit_viewed'"))
     assert viewed and viewed[0]["detail"] == ref and viewed[0]["username"] == "alice"
+
+
+def test_deposit_page_shows_values_in_words_not_raw_codes(auth, client, db):
+    values = {
+        "siret": "73282932000074",
+        "raison_sociale": "LES JARDINS PARTAGES",
+        "date_creation": "2019-05-01",
+        "siege_social": "oui",
+        "montant_demande": "1234.5",
+        "consentement": "y",
+    }
+    snapshot = {
+        "payload": {},
+        "prefilled": {"siret": "73282932000074", "date_creation": "2019-05-01"},
+    }
+    ref = deposits.file_deposit(db, values, Decimal("1234.50"), snapshot).ref
+    db.execute("UPDATE deposits SET created_at = '2026-11-30T13:05:00+00:00' WHERE ref = ?", [ref])
+    page = text(client.get(f"/admin/demandes/{ref}"))
+    filed_at = "30 novembre 2026 à 14\u00a0h\u00a005"  # Paris time (UTC+1 in winter)
+    assert f"Déposée le {filed_at}." in page
+    row = re.compile(r'<th scope="row">([^<]+)</th>\s*<td>([^<]*)</td>')
+    shown = dict(row.findall(page))
+    assert shown["Consentement à l'utilisation des données"] == f"donné le {filed_at}"
+    assert shown["Date de création"] == "1er mai 2019"
+    assert shown["Numéro SIRET"] == "732 829 320 00074"
+    assert shown["Siège social"] == "Oui"
+    assert shown["Montant demandé"] == "1\u202f234,50\u00a0€"
+    assert "2019-05-01" not in page.split('id="snapshot-title"')[0] and ": y<" not in page
+    assert "2 champs pré-remplis depuis API Entreprise, aucun modifié par le demandeur." in page
 
 
 def test_deposit_filed_with_a_replaced_siret_warns_the_instructor(auth, client, db):

@@ -52,7 +52,7 @@ def form_data(auth, **overrides):
 
 def test_settings_page_shows_the_switch_and_the_four_settings(auth, client):
     page = text(client.get("/admin/parametres"))
-    assert "Assistance à la saisie des tiers avec SIRET : API Entreprise" in page
+    assert "Assistance à la saisie des tiers avec SIRET\u202f: API Entreprise" in page
     for name in ("enabled", "recipient_siret", "token", "context", "api_url"):
         assert f'name="{name}"' in page
     assert 'for="f-enabled"' in page and 'role="switch"' in page
@@ -170,7 +170,7 @@ def test_typed_token_is_not_kept_when_another_field_is_wrong(auth, client):
     body = text(response)
     assert response.status_code == 422
     assert token not in body
-    assert "Le jeton saisi n'a pas été enregistré : saisissez-le à nouveau." in body
+    assert "Le jeton saisi n'a pas été enregistré\u202f: saisissez-le à nouveau." in body
 
 
 def test_changing_the_host_requires_the_token_again(auth, app, client):
@@ -261,7 +261,7 @@ def test_loopback_recognition():
 CLEAR_PATH = "/admin/parametres/effacer-jeton"
 HX_TIERS = {"HX-Request": "true", "HX-Target": "tiers-block", "HX-Trigger": "f-siret"}
 NOT_AVAILABLE = (
-    "L'assistance à la saisie par SIRET n'est pas disponible : complétez les champs vous-même."
+    "L'assistance à la saisie par SIRET n'est pas disponible\u202f: complétez les champs vous-même."
 )
 SANDBOX_HEAD_OFFICE = sandbox.PERSONAS[0].siret
 SANDBOX_SECONDARY = sandbox.PERSONAS[1].siret
@@ -279,7 +279,7 @@ def test_clearing_asks_for_confirmation_first(auth, app, client):
     response = client.get(CLEAR_PATH)
     page = text(response)
     assert response.status_code == 200
-    assert "Effacer le jeton d'accès ?" in page
+    assert "Effacer le jeton d'accès\u202f?" in page
     assert "ne verront plus d'informations pré-remplies" in page
     assert "jamais la valeur du jeton" in page
     form = re.search(rf'<form method="post" action="{CLEAR_PATH}".*?</form>', page, re.S).group(0)
@@ -399,7 +399,7 @@ def test_banner_follows_the_token_expiry(auth, app, client, days, level, title):
 def test_expired_token_shows_what_to_do(auth, app, client):
     save_directly(app, token=mint_token(["open_data"], exp=int(time.time()) - DAY))
     page = text(client.get("/admin/"))
-    assert "Que faire ?" in page and "collez-le dans" in page
+    assert "Que faire\u202f?" in page and "collez-le dans" in page
     assert "a expiré le" in page
 
 
@@ -512,7 +512,7 @@ def test_connection_ok_lists_the_rights_in_plain_words(tmp_path):
         body = text(response)
         assert response.status_code == 200
         assert "<html" not in body  # the fragment only
-        assert "Connexion réussie : le jeton donne 2 droits." in body
+        assert "Connexion réussie\u202f: le jeton donne 2 droits." in body
         assert "données ouvertes (open data)" in body and "attestation fiscale (DGFiP)" in body
         assert token not in body
         sent = double.requests_seen[-1]

@@ -142,7 +142,7 @@ def test_each_export_is_journaled_with_the_agent_and_the_selection(auth, client,
     client.get("/admin/demandes?q=club&du=2026-01-01&verification=match&format=csv").get_data()
     [event] = db.query("SELECT * FROM admin_events WHERE event = 'deposits_exported'")
     assert event["username"] == "alice" and event["admin_id"] is not None and event["ip"]
-    assert event["detail"] == "nom « club », du 2026-01-01, vérification : conforme"
+    assert event["detail"] == "nom «\u202fclub\u202f», du 2026-01-01, vérification\u202f: conforme"
     assert EVENT_LABELS["deposits_exported"] == "Export des demandes"
     assert "Export des demandes" in text(client.get("/admin/"))
 

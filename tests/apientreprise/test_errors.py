@@ -23,7 +23,7 @@ DOWN_LATER = (
 )
 PREFILL_DOWN = "Le pré-remplissage est momentanément indisponible. " + HAND
 CLIENT_SHARE_ACTION = (
-    "Aucun appel envoyé : une même adresse IP ne peut utiliser qu'une part du budget "
+    "Aucun appel envoyé\u202f: une même adresse IP ne peut utiliser qu'une part du budget "
     "(RATE_BUDGET_PER_CLIENT_PER_MINUTE), pour qu'un seul poste ou un robot ne prive "
     "pas les autres demandeurs du pré-remplissage."
 )
@@ -40,7 +40,7 @@ TABLE = [
         "Aucune donnée publique n'est disponible pour ce SIRET. "
         "Vérifiez le numéro ou complétez les champs vous-même.",
         None,
-        "Réponse normale de l'API : l'entité n'a pas de données publiques.",
+        "Réponse normale de l'API\u202f: l'entité n'a pas de données publiques.",
     ),
     (
         errors.NotPublic,
@@ -49,7 +49,7 @@ TABLE = [
         "Les informations de cet établissement ne peuvent pas être affichées. "
         "Complétez les champs vous-même.",
         None,
-        "Réponse normale de l'API : l'entité n'est pas diffusée par l'INSEE.",
+        "Réponse normale de l'API\u202f: l'entité n'est pas diffusée par l'INSEE.",
     ),
     (
         errors.TokenRefused,
@@ -65,7 +65,7 @@ TABLE = [
         "Privilèges insuffisants",
         PREFILL_DOWN,
         None,
-        "Le jeton n'a pas l'habilitation nécessaire pour cette donnée : vérifiez les "
+        "Le jeton n'a pas l'habilitation nécessaire pour cette donnée\u202f: vérifiez les "
         "droits (scopes) de votre habilitation DataPass.",
     ),
     (
@@ -80,10 +80,10 @@ TABLE = [
         errors.RecipientIsTarget,
         "recipient_is_target",
         "Le paramètre recipient est identique au SIRET/SIREN appelé.",
-        "Ce SIRET appartient à la collectivité qui reçoit les demandes : ses informations "
+        "Ce SIRET appartient à la collectivité qui reçoit les demandes\u202f: ses informations "
         "ne peuvent pas être pré-remplies. Complétez les champs vous-même.",
         None,
-        "Réponse normale : l'API refuse qu'une organisation se consulte elle-même "
+        "Réponse normale\u202f: l'API refuse qu'une organisation se consulte elle-même "
         "(même SIREN que le SIRET de votre organisation).",
     ),
     (
@@ -111,7 +111,7 @@ TABLE = [
         "Budget d'appels du portail épuisé",
         SATURATED.format(NOW),
         SATURATED.format(IN_7S),
-        "Aucun appel envoyé : le portail garde une marge sous la limite de l'API. "
+        "Aucun appel envoyé\u202f: le portail garde une marge sous la limite de l'API. "
         "Si cela se répète, augmentez RATE_BUDGET_PER_MINUTE (sans dépasser 250).",
     ),
     (
@@ -140,7 +140,7 @@ TABLE = [
         "Fournisseur de données indisponible",
         DOWN_AT.format(NOW),
         DOWN_AT.format(IN_7S),
-        "Panne ou lenteur du fournisseur (INSEE, DJEPVA…) : voir "
+        "Panne ou lenteur du fournisseur (INSEE, DJEPVA…)\u202f: voir "
         "status.entreprise.api.gouv.fr. Rien à faire côté portail.",
     ),
     (
@@ -149,7 +149,7 @@ TABLE = [
         "Appels suspendus après plusieurs pannes",
         DOWN_AT.format(NOW),
         DOWN_AT.format(IN_7S),
-        "Le portail a suspendu ses appels après plusieurs pannes successives ; un appel "
+        "Le portail a suspendu ses appels après plusieurs pannes successives\u202f; un appel "
         "d'essai sera tenté à la fin de la pause.",
     ),
     (
@@ -158,7 +158,7 @@ TABLE = [
         "Délai de réponse dépassé",
         DOWN_LATER,
         None,
-        "L'API n'a pas répondu à temps ; si cela se répète, voir son état de service.",
+        "L'API n'a pas répondu à temps\u202f; si cela se répète, voir son état de service.",
     ),
     (
         errors.Unreachable,
@@ -176,7 +176,7 @@ TABLE = [
         "Le service de pré-remplissage est temporairement indisponible. "
         "Complétez les champs vous-même.",
         None,
-        "Réponse inattendue : vérifiez l'URL de l'API dans les paramètres ; si elle est "
+        "Réponse inattendue\u202f: vérifiez l'URL de l'API dans les paramètres\u202f; si elle est "
         "correcte, signalez-le avec l'X-Request-ID.",
     ),
 ]
@@ -261,7 +261,7 @@ def test_each_kind_says_its_own_words(cls, kind, title, applicant, applicant_in_
     assert cls(retry_after=7).applicant_message == (applicant_in_7s or applicant)
     assert error.admin_action == action
     assert cls(code="00999").admin_action == action  # a code the catalogue does not know
-    assert error.admin_detail == f"« {title} ». {action}"
+    assert error.admin_detail == f"«\u202f{title}\u202f». {action}"
 
 
 def test_a_transport_error_reads_like_an_unreachable_api():
@@ -276,10 +276,10 @@ def test_a_transport_error_reads_like_an_unreachable_api():
     [
         (None, "Vérifiez le jeton dans les paramètres et, au besoin, collez-le à nouveau."),
         ("00101", "Vérifiez le jeton dans les paramètres et, au besoin, collez-le à nouveau."),
-        ("00103", "Le jeton a expiré : collez un nouveau jeton dans les paramètres."),
+        ("00103", "Le jeton a expiré\u202f: collez un nouveau jeton dans les paramètres."),
         (
             "00105",
-            "Le jeton est sur liste noire (probablement divulgué) : demandez-en un "
+            "Le jeton est sur liste noire (probablement divulgué)\u202f: demandez-en un "
             "nouveau sur entreprise.api.gouv.fr et collez-le dans les paramètres.",
         ),
     ],
@@ -287,7 +287,7 @@ def test_a_transport_error_reads_like_an_unreachable_api():
 def test_a_refused_token_gets_the_action_its_code_calls_for(code, action):
     error = errors.TokenRefused(status=401, code=code)
     assert error.admin_action == action
-    assert error.admin_detail.endswith(f"« Jeton refusé ». {action}")
+    assert error.admin_detail.endswith(f"«\u202fJeton refusé\u202f». {action}")
     assert error.applicant_message == PREFILL_DOWN
 
 
@@ -302,9 +302,10 @@ def test_admin_detail_puts_the_facts_before_the_action():
         retry_after=120,
     )
     assert error.admin_detail == (
-        "statut HTTP 401 ; code 00103 ; « Jeton expiré » ; Le jeton a expiré le 1er mars ; "
-        "appel d'essai ; X-Request-ID req-42 ; nouvel essai possible dans environ 2 minutes. "
-        "Le jeton a expiré : collez un nouveau jeton dans les paramètres."
+        "statut HTTP 401\u202f; code 00103\u202f; «\u202fJeton expiré\u202f»\u202f; "
+        "Le jeton a expiré le 1er mars\u202f; appel d'essai\u202f; X-Request-ID req-42\u202f; "
+        "nouvel essai possible dans environ 2 minutes. "
+        "Le jeton a expiré\u202f: collez un nouveau jeton dans les paramètres."
     )
     assert str(error) == (
         "token_refused | HTTP 401 | code 00103 | Jeton expiré | appel d'essai | X-Request-ID req-42"

@@ -51,8 +51,8 @@ def test_found_company_is_prefilled_and_journaled(database, conf, double):
     outcome = run(database, conf, actor="anonyme")
     assert outcome.level == "ok"
     assert outcome.message == (
-        "Informations publiques trouvées pour « DOUBLE DE TEST ». "
-        "Vérifiez-les : tous les champs restent modifiables."
+        "Informations publiques trouvées pour «\u202fDOUBLE DE TEST\u202f». "
+        "Vérifiez-les\u202f: tous les champs restent modifiables."
     )
     assert outcome.tiers.siret == SIRET and outcome.tiers.commune == "PARIS"
     assert outcome.snapshot["etablissement"]["data"]["siret"] == SIRET

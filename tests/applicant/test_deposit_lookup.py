@@ -196,7 +196,7 @@ def test_typing_key_by_key_costs_exactly_one_upstream_call(client, loopback):
 
 def test_incomplete_siret_while_typing_is_not_an_error(client):
     page = client.get("/demande/tiers?siret=99912", headers=HX).get_data(as_text=True)
-    assert "5 chiffre(s) sur 14" in page
+    assert "5 chiffres sur 14" in page
     assert "status error" not in page
 
 
@@ -235,14 +235,17 @@ def test_filing_records_prefilled_and_changed_fields(client, db):
     assert '"commune": "PARIS"' in row["prefilled_json"]
     assert HEAD_OFFICE in row["snapshot_json"]
     receipt = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "modifié par vous après pré-remplissage" in receipt
+    assert (
+        '<dt>Raison sociale ou nom <span class="source-mark changed">modifié par vous</span></dt>'
+        in receipt
+    )
 
 
 def test_demonstration_page_lists_every_persona(client):
     page = client.get("/demonstration").get_data(as_text=True)
     for persona in sandbox.PERSONAS:
         assert spaced(persona.siret) in page
-    assert "Démonstration : données fictives" in page
+    assert "Démonstration\u202f: données fictives" in page
 
 
 def test_forged_or_foreign_prefill_snapshot_is_not_recorded(client, db):

@@ -214,7 +214,7 @@ def test_no_js_prefill_post_with_a_stale_token_keeps_everything_and_looks_nothin
     assert response.status_code == 422
     page = text(response)
     assert "Votre session a expiré et le pré-remplissage n'a pas été lancé" in page
-    assert "cliquez à nouveau sur « Pré-remplir »" in page
+    assert "cliquez à nouveau sur «\u202fPré-remplir\u202f»" in page
     assert input_value(page, "email") == EMAIL
     assert input_value(page, "description_projet") == DESCRIPTION
     assert input_value(page, "siret") == HEAD_OFFICE
@@ -247,7 +247,9 @@ def test_no_js_page_puts_the_answered_siret_in_the_field(client):
     assert input_value(page, "siret") == spaced(SUCCESSOR)
     notice = re.search(r'<div class="notice info" id="siret-redirect">.*?</div>', page, re.S)[0]
     assert spaced(REDIRECTED) in notice and spaced(SUCCESSOR) in notice
-    assert "a été remplacé" in notice and "reporté dans le champ « Numéro SIRET »" in notice
+    assert (
+        "a été remplacé" in notice and "reporté dans le champ «\u202fNuméro SIRET\u202f»" in notice
+    )
     assert "use_siret" not in page  # the field is already right: no button to press
     assert input_value(page, "raison_sociale") == "MENUISERIE DES TROIS CHENES"
 
@@ -256,7 +258,7 @@ def test_no_js_prefill_post_puts_the_answered_siret_in_the_field(client):
     data = {"csrf_token": csrf_token(client), "siret": spaced(REDIRECTED), "action": "prefill"}
     page = text(client.post("/demande", data={**data, **applicant()}))
     assert input_value(page, "siret") == spaced(SUCCESSOR)
-    assert "reporté dans le champ « Numéro SIRET »" in page
+    assert "reporté dans le champ «\u202fNuméro SIRET\u202f»" in page
     assert input_value(page, "email") == EMAIL
 
 
@@ -349,8 +351,38 @@ def test_filing_the_answered_siret_records_no_discrepancy(client, db):
     assert prefilled["siret"] == SUCCESSOR and prefilled["commune"] == "ANGERS"
     receipt = text(client.get(response.headers["Location"]))
     assert "SIRET indiqué par le répertoire Sirene" not in receipt
-    siret_line = re.search(r"<dt>Numéro SIRET</dt>\s*<dd>(.*?)</dd>", receipt, re.S)[1]
-    assert spaced(SUCCESSOR) in siret_line and "issu d'API Entreprise" in siret_line
+    label, value = re.search(r"<dt>Numéro SIRET(.*?)</dt>\s*<dd>(.*?)</dd>", receipt, re.S).groups()
+    assert value == spaced(SUCCESSOR) and 'class="source-mark"' in label
+
+
+def receipt_lines(receipt: str) -> dict[str, tuple[str, str]]:
+    """label -> (what follows the label in its <dt>, the <dd>) for each line of the receipt."""
+    lines = re.findall(r"<dt>([^<]+)(.*?)</dt>\s*<dd[^>]*>(.*?)</dd>", receipt, re.S)
+    return {label.strip(): (mark, value) for label, mark, value in lines}
+
+
+def test_the_receipt_names_the_source_once_and_marks_each_prefilled_line(client, db):
+    page = text(client.get(f"/demande/tiers?siret={HEAD_OFFICE}"))
+    response = file_from(client, page, raison_sociale="Nom corrigé par le demandeur")
+    assert response.status_code == 303, text(response)[:2000]
+    receipt = text(client.get(response.headers["Location"]))
+    body = receipt[receipt.index('<div class="receipt">') : receipt.index("</main>")]
+    # The source is told once, as a note before the values, not after each of them.
+    assert body.count("API Entreprise") == 1 and "issu d'API" not in body
+    note = re.search(r'<p class="receipt-note" id="receipt-legend">(.*?)</p>', body, re.S)[1]
+    assert "pré-remplie depuis API Entreprise" in note and "modifié par vous" in note
+    assert body.index('id="receipt-legend"') < body.index("<dl>")
+    lines = receipt_lines(body)
+    prefilled = json.loads(next(db.query("SELECT prefilled_json FROM deposits"))["prefilled_json"])
+    marked = [label for label, (mark, _) in lines.items() if 'class="source-mark"' in mark]
+    assert len(marked) == len([name for name, value in prefilled.items() if value]) - 1 > 5
+    assert (
+        'aria-hidden="true">API</span><span class="visually-hidden"> (pré-rempli)'
+        in (lines["Commune"][0])
+    )
+    assert "modifié par vous" in lines["Raison sociale ou nom"][0]
+    assert lines["Raison sociale ou nom"][1] == "Nom corrigé par le demandeur"
+    assert all("source-mark" not in value and "hint" not in value for _, value in lines.values())
 
 
 def test_changing_the_reported_siret_back_is_flagged_and_recorded(client, db):

@@ -22,7 +22,7 @@ def portal(tmp_path, double):
 @pytest.mark.parametrize(
     ("reply", "words"),
     [
-        (Reply(), "Informations publiques trouvées pour « DOUBLE DE TEST »"),
+        (Reply(), "Informations publiques trouvées pour «\u202fDOUBLE DE TEST\u202f»"),
         (Reply(404, error_body("01003", "Entité non trouvée")), "Aucune donnée publique"),
         (Reply(451, b""), "ne peuvent pas être affichées"),
         (Reply(401, error_body("00103", "Jeton expiré")), "momentanément indisponible"),

@@ -121,7 +121,7 @@ def test_a_result_link_prefills_the_form(client):
     html = client.get(f"/demande/tiers?siret={LYON}").get_data(as_text=True)
     assert f'name="siret" value="{LYON}"' in html
     assert 'value="ATELIERS DU VAL FLEURI"' in html
-    assert "Informations publiques trouvées pour « ATELIERS DU VAL FLEURI »" in html
+    assert "Informations publiques trouvées pour «\u202fATELIERS DU VAL FLEURI\u202f»" in html
 
 
 def test_htmx_gets_the_fragment_whose_button_uses_the_siret(client):

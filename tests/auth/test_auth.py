@@ -233,7 +233,7 @@ def test_copied_cookie_stops_working_after_set_password(auth, app, client, runne
         input="une toute nouvelle phrase de passe\n",
     )
     assert result.exit_code == 0, result.output
-    assert "1 session(s)" in result.output
+    assert "1 session ouverte fermée" in result.output
     assert thief.get("/admin/").status_code == 303
     assert client.get("/admin/").status_code == 303
     assert auth.login(password="une toute nouvelle phrase de passe").status_code == 303

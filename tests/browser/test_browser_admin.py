@@ -66,7 +66,7 @@ def test_admin_changes_settings_and_tests_the_connection(portal, double, chromiu
     # htmx: only the result region changes; typed values stay in the form.
     page.get_by_role("button", name="Tester la connexion").click()
     result = page.locator("#connection-result")
-    expect(result).to_contain_text("Connexion réussie : le jeton donne 2 droits.")
+    expect(result).to_contain_text("Connexion réussie\u202f: le jeton donne 2 droits.")
     expect(result).to_contain_text("données ouvertes (open data)")
     expect(page.locator("#f-token")).to_have_value(token)
     assert double.requests_seen[-1][1] == "/privileges"
@@ -136,7 +136,7 @@ def test_admin_clears_the_token_after_confirming(portal, chromium):
     log_in(page, base_url)
     page.get_by_role("link", name="Effacer le jeton…").click()
     expect(page).to_have_url(base_url + "/admin/parametres/effacer-jeton")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Effacer le jeton d'accès ?")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Effacer le jeton d'accès\u202f?")
     assert saved(app).token == token  # the question alone erases nothing
 
     page.get_by_role("button", name="Effacer le jeton").click()

@@ -84,9 +84,21 @@ def test_paste_spaced_siret_edit_a_field_and_file(chromium, base_url, upstream):
     receipt = page.inner_text("main")
     assert "Votre demande a bien été déposée" in receipt
     assert "Nom corrigé à la main" in receipt
-    assert "modifié par vous après pré-remplissage" in receipt
+    assert receipt.count("API Entreprise") == 1  # the note, once; each line has its mark
     assert "W999000417" in receipt
     assert len(establishment_calls(upstream, ASSOCIATION)) == 1
+    # The marks sit beside the labels, never in the values; two columns wide, one narrow.
+    name = page.locator("dt", has_text="Raison sociale ou nom")
+    value = name.locator("xpath=following-sibling::dd[1]")
+    expect(name.locator(".source-mark.changed")).to_have_text("modifié par vous")
+    expect(value).to_have_text("Nom corrigé à la main")
+    expect(page.locator("dt", has_text="Numéro RNA").locator(".source-mark")).to_be_visible()
+    label_box, value_box = name.bounding_box(), value.bounding_box()
+    assert value_box["x"] > label_box["x"] + label_box["width"]  # side by side
+    page.set_viewport_size({"width": 320, "height": 800})
+    label_box, value_box = name.bounding_box(), value.bounding_box()
+    assert value_box["y"] >= label_box["y"] + label_box["height"] - 1  # one column
+    assert abs(value_box["x"] - label_box["x"]) < 1
 
 
 def test_invalid_siret_shows_why_without_calling_the_api(chromium, base_url, upstream):

@@ -168,7 +168,7 @@ def test_a_refused_vigilance_is_a_fact_about_the_company(auth, client, db):
     vigilance = found["vigilance"]
     assert vigilance.status == "refusée" and vigilance.file_name is None
     assert vigilance.message == (
-        "L'Urssaf a refusé de délivrer l'attestation de vigilance : la délivrance de "
+        "L'Urssaf a refusé de délivrer l'attestation de vigilance\u202f: la délivrance de "
         "l'attestation de vigilance a été refusée par l'Urssaf."
     )
     page = client.get(f"/admin/demandes/{ref}")
@@ -185,7 +185,7 @@ def test_a_company_unknown_to_the_providers_is_a_fact_too(auth, client, db):
     found = rows(db, ref)
     assert {row.status for row in found.values()} == {"refusée"}
     assert found["fiscale"].message.startswith(
-        "La DGFiP n'a pas délivré l'attestation fiscale : l'entreprise lui est inconnue ou "
+        "La DGFiP n'a pas délivré l'attestation fiscale\u202f: l'entreprise lui est inconnue ou "
         "n'est pas à jour de ses obligations fiscales (réponse 404, code 03003)."
     )
     assert "L'Urssaf n'a pas délivré l'attestation de vigilance" in found["vigilance"].message
@@ -205,7 +205,7 @@ def test_a_missing_scope_names_the_habilitation_and_sends_nothing(auth, client, 
     assert vigilance.status == "erreur" and vigilance.error_kind == "scope_missing"
     assert "Aucun appel n'a été envoyé" in vigilance.message
     assert "DataPass" in vigilance.message
-    assert "« Attestation de vigilance » (Urssaf)" in vigilance.message
+    assert "«\u202fAttestation de vigilance\u202f» (Urssaf)" in vigilance.message
     assert [row["route"] for row in journal(db)] == [ROUTE_ATTESTATION_FISCALE]
     assert "DataPass" in section(client.get(f"/admin/demandes/{ref}"))
 

@@ -5,6 +5,7 @@ state on the admin's deposit page, the password nowhere."""
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import time
 
@@ -100,7 +101,7 @@ def test_the_admin_sees_the_state_of_the_acknowledgement(make_app):
     assert "Accusé de réception par courriel" in page
     assert "Envoyé</span> le " in page
     page = admin.client.get(f"/admin/demandes/{refused}").get_data(as_text=True)
-    assert "Échec définitif</span> : Adresse refusée : 550" in page
+    assert "Échec définitif</span>\u202f: Adresse refusée\u202f: 550" in page
 
 
 def test_the_admin_sees_a_provisional_failure_and_the_next_try(make_app):
@@ -108,8 +109,10 @@ def test_the_admin_sees_a_provisional_failure_and_the_next_try(make_app):
     ref = file_deposit(app.test_client())
     wait_for(lambda: acknowledgement(app, ref)["status"] == outbox.RETRYING)
     page = logged_in(app).client.get(f"/admin/demandes/{ref}").get_data(as_text=True)
-    assert "Échec provisoire</span> : Serveur injoignable" in page
-    assert "nouvel essai prévu vers " in page
+    assert "Échec provisoire</span>\u202f: Serveur injoignable" in page
+    assert re.search(
+        r"nouvel essai prévu vers \d{1,2}(er)? \w+ \d{4} à \d{1,2}\u00a0h\u00a0\d{2}", page
+    )
 
 
 def test_the_password_comes_from_the_environment_and_is_never_shown(make_app, monkeypatch, caplog):

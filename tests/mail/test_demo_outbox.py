@@ -24,7 +24,7 @@ def test_the_demonstration_page_lists_and_shows_the_messages_escaped(make_app):
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     shown = response.get_data(as_text=True)
-    assert f"Référence : {ref}" in shown
+    assert f"Référence\u202f: {ref}" in shown
     assert "Les Jardins Partagés" in shown and "1\u202f500,50\u00a0€" in shown
     assert "Jardin &lt;b&gt;bio&lt;/b&gt; &amp; compost" in shown
     assert "<b>bio</b>" not in shown
@@ -35,7 +35,7 @@ def test_the_admin_sees_that_the_demonstration_kept_the_message(make_app):
     app = make_app()
     ref = file_deposit(app.test_client())
     page = logged_in(app).client.get(f"/admin/demandes/{ref}").get_data(as_text=True)
-    assert "Démonstration</span> : non envoyé" in page
+    assert "Démonstration</span>\u202f: non envoyé" in page
 
 
 def test_no_message_is_readable_outside_the_demonstration(make_app):
@@ -54,7 +54,7 @@ def test_no_message_is_readable_outside_the_demonstration(make_app):
     later = file_deposit(client)
     assert acknowledgement(app, later)["status"] == outbox.NOT_CONFIGURED
     admin_page = logged_in(app).client.get(f"/admin/demandes/{later}").get_data(as_text=True)
-    assert "Non envoyé</span> : l'envoi des courriels n'est pas configuré" in admin_page
+    assert "Non envoyé</span>\u202f: l'envoi des courriels n'est pas configuré" in admin_page
 
 
 def test_a_message_sent_for_real_is_never_on_the_demonstration_page(make_app):

@@ -24,9 +24,9 @@ def test_the_message_has_a_text_and_an_html_version_stating_the_facts():
     assert message["Subject"] == "Accusé de réception de votre demande AIDE-2026-7KQM-3XPT-9ZDF"
     assert message.get_content_type() == "multipart/alternative"
     text = acknowledgement.text_part(message)
-    assert "Déposée le : 01/03/2026 à 10:30 (heure de Paris)" in text
-    assert "Organisation : École <de> musique (SIRET 732 829 320 00074)" in text
-    assert "Montant demandé : 1\u202f234,56\u00a0€" in text
+    assert "Déposée le\u202f: 01/03/2026 à 10:30 (heure de Paris)" in text
+    assert "Organisation\u202f: École <de> musique (SIRET 732 829 320 00074)" in text
+    assert "Montant demandé\u202f: 1\u202f234,56\u00a0€" in text
     page = message.get_body(preferencelist=("html",)).get_content()
     assert "École &lt;de&gt; musique" in page and "<de>" not in page
     assert 'lang="fr"' in page

@@ -21,7 +21,8 @@ CITY = "Ville de Saint-Malo & Dinard"
 
 
 def text(response) -> str:
-    return re.sub(r"\s+", " ", html.unescape(response.get_data(as_text=True)))
+    # Collapse only ASCII whitespace: the no-break spaces of French typography are checked.
+    return re.sub(r"[ \t\r\n]+", " ", html.unescape(response.get_data(as_text=True)))
 
 
 def footer(page: str) -> str:
@@ -54,7 +55,7 @@ def test_the_configured_authority_heads_every_page_escaped(city, path):
 def test_the_footer_links_the_three_legal_pages(client, path):
     page = footer(client.get(path).get_data(as_text=True))
     assert '<nav aria-label="Informations légales">' in page
-    assert '<a href="/accessibilite">Accessibilité : partiellement conforme</a>' in page
+    assert '<a href="/accessibilite">Accessibilité\u202f: partiellement conforme</a>' in page
     assert '<a href="/mentions-legales">Mentions légales</a>' in page
     assert '<a href="/donnees-personnelles">Données personnelles</a>' in page
 
@@ -100,8 +101,8 @@ def test_the_legal_notice_shows_the_operators_facts(tmp_path):
     )
     page = text(app.test_client().get("/mentions-legales"))
     assert "édité par <strong>Mairie de Brest</strong>, 2 rue Frézier, 29200 Brest." in page
-    assert "de la publication : Le maire." in page
-    assert "Contact : aides@brest.example." in page
+    assert "de la publication\u202f: Le maire." in page
+    assert "Contact\u202f: aides@brest.example." in page
     assert '<p id="host">Hébergeur Exemple SAS, 1 quai du Port, 29200 Brest</p>' in page
     assert "hébergé pour le compte de" not in page
 
@@ -110,7 +111,7 @@ def test_the_receipt_names_the_authority(city):
     client = city.test_client()
     url, _ref = file_one(client)
     page = text(client.get(url))
-    assert "Demande adressée à : <strong>Ville de Saint-Malo & Dinard</strong>." in page
+    assert "Demande adressée à\u202f: <strong>Ville de Saint-Malo & Dinard</strong>." in page
 
 
 def _stored_message(app, ref) -> email.message.EmailMessage:
@@ -126,7 +127,7 @@ def test_the_acknowledgement_email_names_the_authority(city):
     _url, ref = file_one(city.test_client())
     message = _stored_message(city, ref)
     plain = acknowledgement.text_part(message)
-    assert "Adressée à : Ville de Saint-Malo & Dinard" in plain
+    assert "Adressée à\u202f: Ville de Saint-Malo & Dinard" in plain
     assert plain.endswith("Cordialement,\nLe service des aides – Ville de Saint-Malo & Dinard\n")
     rich = message.get_body(preferencelist=("html",)).get_content()
     assert "Le service des aides – Ville de Saint-Malo &amp; Dinard</p>" in rich
@@ -143,4 +144,4 @@ def test_the_acknowledgement_falls_back_to_the_default_authority():
         recipient="a@example.org",
         authority="  ",
     )
-    assert "Adressée à : Votre collectivité" in acknowledgement.text_body(ack)
+    assert "Adressée à\u202f: Votre collectivité" in acknowledgement.text_body(ack)

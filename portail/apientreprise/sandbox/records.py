@@ -202,8 +202,8 @@ def attestation_document(kind: str, siren: str, today: date) -> bytes | None:
     if kind == "fiscale":
         data = attestation_fiscale_payload(siren, today)["data"]
         facts = [
-            f"Date de délivrance : {_french(data['date_delivrance_attestation'])}",
-            f"Situation au : {_french(data['date_periode_analysee'])}",
+            f"Date de délivrance : {_french(data['date_delivrance_attestation'])}",
+            f"Situation au : {_french(data['date_periode_analysee'])}",
         ]
     else:
         data = attestation_vigilance_payload(siren, today)["data"]
@@ -212,13 +212,13 @@ def attestation_document(kind: str, siren: str, today: date) -> bytes | None:
         facts = [
             f"Valable du {_french(data['date_debut_validite'])} "
             f"au {_french(data['date_fin_validite'])}",
-            f"Code de sécurité : {data['code_securite']}",
+            f"Code de sécurité : {data['code_securite']}",
         ]
     document = texts[f"attestation_{kind}"]
     lines = [
-        f"Délivrée par : {document['issuer']}",
-        f"Entreprise : {name}",
-        f"SIREN : {siren[:3]} {siren[3:6]} {siren[6:]}",
+        f"Délivrée par : {document['issuer']}",
+        f"Entreprise : {name}",
+        f"SIREN : {siren[:3]} {siren[3:6]} {siren[6:]}",
         *facts,
         "",
         texts["notice"],
