@@ -175,3 +175,21 @@ def test_focus_stays_on_the_connection_test_button(portal, chromium):
     expect(page.locator("#connection-result")).to_contain_text(re.compile("Connexion|Jeton"))
     expect(button).to_be_focused()
     page.close()
+
+
+def test_the_footer_links_are_a_styled_row_without_bullets(portal, chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(portal + "/demande")
+    links = page.get_by_role("navigation", name="Informations légales")
+    listing = links.get_by_role("list")
+    assert listing.evaluate("l => getComputedStyle(l).listStyleType") == "none"
+    assert listing.evaluate("l => getComputedStyle(l).paddingLeft") == "0px"
+    boxes = [link.bounding_box() for link in links.get_by_role("link").all()]
+    assert len(boxes) == 3
+    assert len({round(box["y"]) for box in boxes}) == 1  # one row at 1280 px
+    assert all(box["height"] >= 24 for box in boxes)  # WCAG 2.5.8 target size
+    # Aligned with the footer's text, not indented like a bulleted list.
+    text_left = page.locator(".site-footer p").first.bounding_box()["x"]
+    assert round(boxes[0]["x"]) == round(text_left)
+    context.close()
