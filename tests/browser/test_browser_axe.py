@@ -348,3 +348,15 @@ def test_the_token_banner_of_every_admin_page(portal, agent):
         check(page)
     finally:
         save_settings(app, token=mint_token(list(sandbox.DEMO_SCOPES)))
+
+
+def test_the_accessibility_statement_names_this_check(portal, visitor):
+    """The statement tells which tool ran, at which widths (its count of states is this
+    module's: update it with the states)."""
+    _, base_url = portal
+    version = re.match(r"/\*! axe v([0-9.]+)", AXE_SCRIPT).group(1)
+    page = open_page(visitor, base_url + "/accessibilite")
+    results = page.locator("#axe-results")
+    expect(results).to_contain_text(f"axe-core {version}")
+    expect(results).to_contain_text(f"({WIDTHS[0]} et {WIDTHS[1]} pixels)")
+    expect(results).to_contain_text("aucune non-conformité relevée")
