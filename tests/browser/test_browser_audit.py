@@ -59,6 +59,19 @@ def file_a_deposit(page, base_url) -> str:
     return page.url
 
 
+def instructed_deposit(page, base_url) -> str:
+    """The path of the first listed deposit, once an agent (logged in) has verified it and
+    fetched its attestations: its page then holds the instruction tables."""
+    page.goto(base_url + "/admin/demandes")
+    deposit = page.get_by_role("table").get_by_role("link").first.get_attribute("href")
+    page.goto(base_url + deposit)
+    page.get_by_role("button", name="Vérifier auprès d'API Entreprise").click()
+    expect(page.locator("#verification").get_by_role("table")).to_be_visible()
+    page.get_by_role("button", name="Récupérer les attestations").click()
+    expect(page.locator("#attestations").get_by_role("table")).to_be_visible()
+    return deposit
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_the_hidden_submit_button_is_neither_shown_nor_clickable(portal, chromium, javascript):
     context = chromium.new_context(java_script_enabled=javascript)
@@ -83,8 +96,7 @@ def test_every_page_reflows_at_320_px_and_admin_pages_at_1280(portal, chromium):
     page = context.new_page()
     receipt = file_a_deposit(page, base_url)
     log_in(page, base_url)
-    page.goto(base_url + "/admin/demandes")
-    deposit = page.get_by_role("table").get_by_role("link").first.get_attribute("href")
+    deposit = instructed_deposit(page, base_url)  # with its certified data and attestations
     # A setting changed, so the settings page shows its history table.
     page.goto(base_url + "/admin/parametres")
     page.locator("#f-context").fill("Instruction des subventions de la commune de Saint-Martin")
@@ -125,7 +137,8 @@ def test_tables_scroll_inside_a_named_focusable_region(portal, chromium):
     page = context.new_page()
     file_a_deposit(page, base_url)
     log_in(page, base_url)
-    for path in ("/demonstration", "/admin", "/admin/demandes", "/admin/journal"):
+    deposit = instructed_deposit(page, base_url)
+    for path in ("/demonstration", "/admin", "/admin/demandes", "/admin/journal", deposit):
         page.goto(base_url + path)
         for table in page.locator("main table").all():
             region = table.locator("xpath=..")
@@ -133,6 +146,8 @@ def test_tables_scroll_inside_a_named_focusable_region(portal, chromium):
             assert region.get_attribute("role") == "region", path
             assert region.get_attribute("aria-label"), path
             assert region.get_attribute("tabindex") == "0", path
+        if path == deposit:  # the deposit's values, certified data and attestations
+            expect(page.locator("main table")).to_have_count(3)
     context.close()
 
 
@@ -160,3 +175,21 @@ def test_focus_stays_on_the_connection_test_button(portal, chromium):
     expect(page.locator("#connection-result")).to_contain_text(re.compile("Connexion|Jeton"))
     expect(button).to_be_focused()
     page.close()
+
+
+def test_the_footer_links_are_a_styled_row_without_bullets(portal, chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(portal + "/demande")
+    links = page.get_by_role("navigation", name="Informations légales")
+    listing = links.get_by_role("list")
+    assert listing.evaluate("l => getComputedStyle(l).listStyleType") == "none"
+    assert listing.evaluate("l => getComputedStyle(l).paddingLeft") == "0px"
+    boxes = [link.bounding_box() for link in links.get_by_role("link").all()]
+    assert len(boxes) == 3
+    assert len({round(box["y"]) for box in boxes}) == 1  # one row at 1280 px
+    assert all(box["height"] >= 24 for box in boxes)  # WCAG 2.5.8 target size
+    # Aligned with the footer's text, not indented like a bulleted list.
+    text_left = page.locator(".site-footer p").first.bounding_box()["x"]
+    assert round(boxes[0]["x"]) == round(text_left)
+    context.close()
