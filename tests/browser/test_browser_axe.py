@@ -144,13 +144,24 @@ def lookup(page, siret: str) -> None:
         ("", None),
         (HEAD_OFFICE, "Informations publiques trouvées"),
         (CLOSED, "Établissement fermé"),
+        ("99901000200015", "Association dissoute"),
         (SECONDARY, "établissement secondaire"),
         (UNKNOWN, "Aucune donnée publique"),
         ("99912340900017", "n'est pas valide"),
         (PROVIDER_DOWN, "indisponible"),
         (TOKEN_REFUSED, None),
     ],
-    ids=["empty", "head-office", "closed", "secondary", "404", "check-digit", "down", "401"],
+    ids=[
+        "empty",
+        "head-office",
+        "closed",
+        "dissolved",
+        "secondary",
+        "404",
+        "check-digit",
+        "down",
+        "401",
+    ],
 )
 def test_the_form_after_each_kind_of_lookup(portal, visitor, siret, expected):
     _, base_url = portal
@@ -200,7 +211,18 @@ def test_the_search_results_page_without_javascript(portal, scriptless, name):
     page.fill("#search-nom", name)
     with page.expect_navigation():
         page.get_by_role("button", name="Rechercher").click()
-    assert page.url.endswith("/demande/recherche")
+    # Without scripts the search posts the whole form: its results come inside the form.
+    assert "/demande/recherche" not in page.url
+    expect(page.locator("#siret-search-results")).to_be_visible()
+    check(page)
+
+
+@pytest.mark.parametrize("name", ["val fleuri", "zzz inconnu"], ids=["found", "none"])
+def test_the_standalone_search_results_page(portal, scriptless, name):
+    # GET /demande/recherche, for a link or a bookmark: a page of its own.
+    _, base_url = portal
+    page = open_page(scriptless, f"{base_url}/demande/recherche?nom={name}")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     check(page)
 
 
