@@ -18,7 +18,7 @@ import pytest
 
 from portail.core.tokens import mint_token
 from tests.admin_helpers import PASSWORD, USERNAME, AuthActions, make_app
-from tests.browser_support import CHROMIUM, live_server
+from tests.browser_support import CHROMIUM, browser, live_server
 
 pytestmark = pytest.mark.browser
 
@@ -38,6 +38,13 @@ PHONE = {"width": 390, "height": 844}
 # (a blank 1280 x 800 PNG weighs about 5 KB): under 250 KB keeps the repository light.
 MIN_BYTES, MAX_BYTES = 12_000, 250_000
 TOKEN_SCOPES = ["open_data", "unites_legales_etablissements_insee", "associations_djepva"]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Chromium in French, as an applicant's: dates in fields read day first."""
+    with browser(french_ui=True) as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
