@@ -11,7 +11,7 @@ import json
 from dataclasses import replace
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from portail.admin import csv_export, deposit_lines, listing
 from portail.auth.guard import login_required, record_agent_event
@@ -22,8 +22,7 @@ from portail.core.paris_time import in_paris
 from portail.storage import deposit_search, outbox
 from portail.storage.attestations import list_for_deposit as list_attestations
 from portail.storage.certified import get_check
-from portail.storage.deposits import get_deposit
-from portail.web.extensions import get_db
+from portail.web.extensions import deposit_or_404, get_db
 
 bp = Blueprint("deposits", __name__)
 
@@ -188,9 +187,7 @@ def index():
 def detail(ref: str):
     """One deposit: every filed value, what was prefilled and changed, the API snapshot."""
     db = get_db()
-    filed = get_deposit(db, ref[:64])
-    if filed is None:
-        abort(404)
+    filed = deposit_or_404(ref)
     # Agents' access to data obtained from API Entreprise is traced (CGU, 36 months).
     record_agent_event(db, "deposit_viewed", filed.ref)
     return render_template(

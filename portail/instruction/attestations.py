@@ -40,8 +40,8 @@ from portail.core.settings_rules import Settings
 from portail.core.siret import is_valid_siret, normalise
 from portail.core.tokens import NotAJwt, token_info
 from portail.storage import attestations as store
-from portail.storage.deposits import FiledDeposit, get_deposit
-from portail.web.extensions import get_db, get_gateway, get_settings
+from portail.storage.deposits import FiledDeposit
+from portail.web.extensions import deposit_or_404, get_db, get_gateway, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -305,9 +305,7 @@ def fetch_attestations(
 def fetch(ref: str):
     """Fetch both attestations of one deposit, then back to its page (#attestations)."""
     db = get_db()
-    filed = get_deposit(db, ref[:64])
-    if filed is None:
-        abort(404)
+    filed = deposit_or_404(ref)
     admin_session = current_session()
     said = fetch_attestations(
         get_gateway(), db, get_settings(), filed, admin_session.username, documents_dir()

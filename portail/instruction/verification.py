@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 
 import sqlite_utils
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, url_for
 
 from portail.apientreprise import catalogue
 from portail.apientreprise.catalogue import ROUTE_ASSOCIATION, ROUTE_ETABLISSEMENT
@@ -30,8 +30,8 @@ from portail.core.tiers import add_association, tiers_from_etablissement
 from portail.core.tokens import NotAJwt, token_info
 from portail.storage import certified as store
 from portail.storage.deposit_search import set_certified_state
-from portail.storage.deposits import FiledDeposit, get_deposit
-from portail.web.extensions import get_db, get_gateway, get_settings
+from portail.storage.deposits import FiledDeposit
+from portail.web.extensions import deposit_or_404, get_db, get_gateway, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -271,9 +271,7 @@ def _outcome(comparison: rules.Comparison, notes: list[str]) -> Outcome:
 def verify(ref: str):
     """Run the check for one deposit, then back to its page (anchor #verification)."""
     db = get_db()
-    filed = get_deposit(db, ref[:64])
-    if filed is None:
-        abort(404)
+    filed = deposit_or_404(ref)
     admin_session = current_session()
     outcome = check_deposit(get_gateway(), db, get_settings(), filed, admin_session.username)
     flash(outcome.message, outcome.level)

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 
 import click
 import sqlite_utils
-from flask import Flask, current_app, g
+from flask import Flask, abort, current_app, g
 
 from portail.apientreprise.gateway import Gateway
 from portail.core import settings_rules
 from portail.core.formats import count_of
 from portail.mail.worker import Mailer
 from portail.storage import database, settings
+from portail.storage.deposits import FiledDeposit, get_deposit
 
 _local = threading.local()
 EXTENSION = "portail"
@@ -70,6 +71,15 @@ def get_db() -> sqlite_utils.Database:
             _local.cached = cached
         g.db = cached[1]
     return g.db
+
+
+def deposit_or_404(ref: str) -> FiledDeposit:
+    """The deposit `ref` names (the reference as typed in a URL, cut to a sane length), or
+    the 404 page: one rule for the admin's deposit page and the instruction's actions."""
+    filed = get_deposit(get_db(), ref[:64])
+    if filed is None:
+        abort(404)
+    return filed
 
 
 def get_settings() -> settings_rules.Settings:
