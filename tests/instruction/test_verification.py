@@ -384,3 +384,15 @@ def test_an_invalid_filed_siret_or_missing_settings_send_nothing(auth, client, d
     verify(client, other)
     assert "Paramètres incomplets" in section(client.get(f"/admin/demandes/{other}"))
     assert loopback.requests_seen == [] and journal(db) == []
+
+
+def test_a_first_verification_that_fails_says_so_once(auth, client, db, double):
+    # Nothing to compare yet, and the failure is said: not also "no verification made yet".
+    settings.save(db, {"api_url": double.url}, actor="test")
+    double.on("/v4/insee", Reply(503, error_body("01000", "Service indisponible", retry_in=30)))
+    ref = file(db, "73282932000074")
+    assert verify(client, ref).status_code == 303
+    words = section(client.get(f"/admin/demandes/{ref}"))
+    assert "n'a pas abouti" in words
+    assert "Aucune vérification n'a encore été faite" not in words
+    assert "Le résultat de la vérification précédente" not in words
