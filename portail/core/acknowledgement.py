@@ -11,14 +11,16 @@ import html
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 
 import idna
 
 from portail.core.formats import euros, paris_datetime, siret_fr
+from portail.core.paris_time import PARIS, aware
 
 SUBJECT_PREFIX = "Accusé de réception de votre demande"
 DEFAULT_SENDER = "Mini-portail des aides <ne-pas-repondre@portail-des-aides.invalid>"
+_FALLBACK_DOMAIN = "portail-des-aides.invalid"
 # The authority receiving the applications when AUTHORITY_NAME is not set (README).
 DEFAULT_AUTHORITY = "Votre collectivité"
 
@@ -135,11 +137,24 @@ def build(ack: Acknowledgement, sender: str | None = None) -> EmailMessage:
     message["Subject"] = subject(ack.ref)
     message["From"] = sender or DEFAULT_SENDER
     message["To"] = recipient
-    message["Message-ID"] = make_msgid(domain="portail-des-aides.invalid")
+    # RFC 5322 requires Date (filters penalise a message without it): the filing's moment.
+    filed = aware(ack.filed_at)
+    if filed is not None:
+        message["Date"] = format_datetime(filed.astimezone(PARIS))
+    message["Message-ID"] = make_msgid(domain=_sender_domain(sender or DEFAULT_SENDER))
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text_body(ack))
     message.add_alternative(html_body(ack), subtype="html")
     return message
+
+
+def _sender_domain(sender: str) -> str:
+    """The sender's domain (ASCII form), which names the Message-ID as mail servers expect."""
+    domain = parseaddr(sender)[1].rpartition("@")[2]
+    try:
+        return idna.encode(domain, uts46=True).decode() if domain else _FALLBACK_DOMAIN
+    except idna.IDNAError:
+        return _FALLBACK_DOMAIN
 
 
 def text_part(message: EmailMessage) -> str:

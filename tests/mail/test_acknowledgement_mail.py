@@ -5,6 +5,7 @@ state on the admin's deposit page, the password nowhere."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 import re
 import socket
 import time
@@ -27,11 +28,17 @@ def test_filing_sends_one_message_with_every_fact_in_text_and_html(make_app):
         message = server.messages[0]
     assert message["Subject"] == f"Accusé de réception de votre demande {ref}"
     assert message["From"] == "Ville de Rennes <aides@rennes.example>"
+    # The headers a receiving server or filter expects: Date (RFC 5322), a Message-ID named
+    # after the sender's own domain.
+    assert message["Date"] is not None
+    assert message["Message-ID"].endswith("@rennes.example>")
     assert message["To"] == "elise.durand@example.org"
     assert server.keeper.envelopes == [("aides@rennes.example", ["elise.durand@example.org"])]
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
     filed_at = acknowledgement(app, ref)["created_at"]
+    sent_date = message["Date"].datetime
+    assert abs((sent_date - datetime.fromisoformat(filed_at)).total_seconds()) < 1
     day = f"{filed_at[8:10]}/{filed_at[5:7]}/{filed_at[:4]}"
     for part in (text, html):
         assert ref in part
