@@ -5,10 +5,10 @@ state on the admin's deposit page, the password nowhere."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 import re
 import socket
 import time
+from datetime import datetime
 
 from portail.storage import database, outbox
 from tests.admin_helpers import logged_in
