@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import re
 import sys
 import tokenize
@@ -201,7 +202,7 @@ def message_modules() -> list[Path]:
 
 
 def _relative(path: Path) -> str:
-    return path.relative_to(ROOT).as_posix()
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
 
 
 def _skipped_spans(tree: ast.AST) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -302,13 +303,62 @@ def _finding(path: Path, text: str, offset: int, problem: str) -> Finding:
     return Finding(_relative(path), line, text[start : end if end != -1 else None].strip(), problem)
 
 
+# Data files whose texts pages show as they are (the demonstration's personas), and which of
+# their keys hold French prose.
+PEOPLE_DATA = {
+    ROOT / "portail/apientreprise/sandbox/data/personas.json": ("label", "shows"),
+}
+
+
+def _prose_strings(node, keys: tuple[str, ...], fix=None):
+    """Yield (key, text) of the prose strings under `keys`; with `fix`, replace them."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _prose_strings(item, keys, fix)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key in keys and isinstance(value, str):
+                yield key, value
+                if fix is not None:
+                    node[key] = fix(value)
+            else:
+                yield from _prose_strings(value, keys, fix)
+
+
+def data_findings(path: Path, keys: tuple[str, ...]) -> list[Finding]:
+    findings = []
+    for key, text in _prose_strings(json.loads(path.read_text(encoding="utf-8")), keys):
+        prose = [True] * len(text)
+        for _offset, problem in _problems(text, prose, plain_space_only=True):
+            findings.append(Finding(f"{_relative(path)} ({key})", 0, text[:80], problem))
+    return findings
+
+
+def fix_data(path: Path, keys: tuple[str, ...]) -> bool:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    before = json.dumps(data, ensure_ascii=False)
+
+    def mend(text: str) -> str:
+        return _fix(text, [True] * len(text), plain_space_only=True)
+
+    list(_prose_strings(data, keys, mend))
+    if json.dumps(data, ensure_ascii=False) == before:
+        return False
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return True
+
+
 def all_findings() -> list[Finding]:
     found = [finding for path in templates() for finding in template_findings(path)]
+    found += [
+        finding for path, keys in PEOPLE_DATA.items() for finding in data_findings(path, keys)
+    ]
     return found + [finding for path in message_modules() for finding in python_findings(path)]
 
 
 if __name__ == "__main__":
     changed = [_relative(path) for path in templates() if fix_template(path)]
+    changed += [_relative(path) for path, keys in PEOPLE_DATA.items() if fix_data(path, keys)]
     changed += [_relative(path) for path in message_modules() if fix_python(path)]
     print("\n".join(changed) or "nothing to fix")
     remaining = all_findings()

@@ -26,6 +26,27 @@ def test_python_messages_use_french_spacing():
     assert not findings, "\n".join(map(str, findings))
 
 
+def test_data_shown_to_people_uses_french_spacing():
+    # The demonstration page shows the personas' texts as they are.
+    findings = [
+        f
+        for path, keys in typography.PEOPLE_DATA.items()
+        for f in typography.data_findings(path, keys)
+    ]
+    assert not findings, "\n".join(map(str, findings))
+
+
+def test_the_data_guard_sees_faults_and_the_fixer_mends_them(tmp_path):
+    data = tmp_path / "personas.json"
+    data.write_text(
+        '{"personas": [{"label": "A", "shows": "Le formulaire indique « siège : non »"}]}'
+    )
+    assert len(typography.data_findings(data, ("label", "shows"))) == 3
+    assert typography.fix_data(data, ("label", "shows"))
+    assert typography.data_findings(data, ("label", "shows")) == []
+    assert f"«{NNBSP}siège{NNBSP}: non{NNBSP}»" in data.read_text(encoding="utf-8")
+
+
 def _template_problems(source: str) -> list[str]:
     prose = typography.template_prose(source)
     return [problem for _, problem in typography._problems(source, prose, plain_space_only=False)]
