@@ -20,7 +20,7 @@ from portail.applicant.prefill_marks import (
     previous_prefill,
     unmarked,
 )
-from portail.core.formats import count_of, siret_fr
+from portail.core.formats import siret_fr
 from portail.core.prefill_edits import (
     FORM_DEFAULTS,
     LOOKUP_FIELDS,
@@ -72,8 +72,12 @@ def lookup(
     raw = values.get("siret", "")
     digits = normalise(raw)
     if live and digits.isascii() and digits.isdigit() and len(digits) < 14:
-        # Still typing: a neutral count, not an error shouted at every keystroke.
-        return Status(f"Saisie en cours : {count_of(len(digits), 'chiffre')} sur 14."), unchanged()
+        # The browser sends an incomplete number only once the field is left (never at each
+        # keystroke): say what is missing, calmly, without calling the API.
+        return Status(
+            f"Le numéro SIRET compte 14 chiffres : vous en avez saisi "
+            f"{len(digits)}. Complétez-le pour pré-remplir le formulaire."
+        ), unchanged()
     try:
         siret = validate_siret(raw)
     except InvalidSiret as exc:

@@ -145,6 +145,7 @@ def test_deposit_page_shows_values_in_words_not_raw_codes(auth, client, db):
         "siege_social": "oui",
         "montant_demande": "1234.5",
         "consentement": "y",
+        "sigle": "",  # left empty by the applicant
     }
     snapshot = {
         "payload": {},
@@ -163,6 +164,8 @@ def test_deposit_page_shows_values_in_words_not_raw_codes(auth, client, db):
     assert shown["Siège social"] == "Oui"
     assert shown["Montant demandé"] == "1\u202f234,50\u00a0€"
     assert "2019-05-01" not in page.split('id="snapshot-title"')[0] and ": y<" not in page
+    sigle = re.search(r'<th scope="row">Sigle</th>\s*<td>(.*?)</td>\s*<td>(.*?)</td>', page, re.S)
+    assert "Non renseigné" in sigle.group(1) and "Saisi" not in sigle.group(2)
     assert "2 champs pré-remplis depuis API Entreprise, aucun modifié par le demandeur." in page
 
 

@@ -194,9 +194,9 @@ def test_typing_key_by_key_costs_exactly_one_upstream_call(client, loopback):
     assert len(lookups(loopback, HEAD_OFFICE)) == 1
 
 
-def test_incomplete_siret_while_typing_is_not_an_error(client):
+def test_incomplete_siret_is_not_an_error(client):
     page = client.get("/demande/tiers?siret=99912", headers=HX).get_data(as_text=True)
-    assert "5 chiffres sur 14" in page
+    assert "vous en avez saisi 5." in page
     assert "status error" not in page
 
 
@@ -270,3 +270,15 @@ def test_forged_or_foreign_prefill_snapshot_is_not_recorded(client, db):
     rows = list(db.query("SELECT prefilled_json, snapshot_json FROM deposits ORDER BY id"))
     assert [row["prefilled_json"] for row in rows] == ["{}", "{}"]
     assert all(row["snapshot_json"] is None for row in rows)
+
+
+def test_an_incomplete_siret_left_behind_says_what_is_missing_without_calling(client, db):
+    # The browser sends an incomplete number only when the field is left: say how many
+    # digits are there, not "typing in progress", and call nothing.
+    response = lookup_post(client, {"siret": "732 829 320", "enseigne": "GARDÉE"})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert "compte 14\u00a0chiffres\u202f: vous en avez saisi 9." in page
+    assert "Saisie en cours" not in page
+    assert 'value="GARDÉE"' in page  # nothing typed is lost
+    assert db["api_journal"].count == 0

@@ -94,7 +94,7 @@ def test_a_foreign_post_to_the_lookup_without_htmx_gets_the_siret_only(client, l
 def test_a_lookup_link_reads_the_siret_alone_even_for_htmx(client):
     query = {"siret": "99912", "raison_sociale": "NOM SAISI", "email": PRIVATE["email"]}
     fragment = text(client.get("/demande/tiers", query_string=query, headers=HX))
-    assert "5 chiffres sur 14" in fragment
+    assert "vous en avez saisi 5." in fragment
     assert "NOM SAISI" not in fragment and PRIVATE["email"] not in fragment
     page = text(client.get("/demande/tiers", query_string=query))
     assert 'value="99912"' in page

@@ -173,5 +173,5 @@ def test_leaving_an_incomplete_siret_asks_the_server(page, api):
     siret_input.click()
     siret_input.press_sequentially("880 000 016", delay=20)
     siret_input.press("Tab")
-    expect(page.locator("#siret-status")).to_contain_text("9 chiffres sur 14")
+    expect(page.locator("#siret-status")).to_contain_text("vous en avez saisi 9.")
     assert api.seen == []
