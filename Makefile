@@ -11,7 +11,7 @@ PORT ?= 8000
 BANDIT = $(BIN)/bandit -q -r portail app.py forms -c pyproject.toml 2>/dev/null \
 	|| $(BIN)/bandit -r portail app.py forms -c pyproject.toml
 
-.PHONY: run test lint screenshots bench bench-admin clean
+.PHONY: run test lint screenshots bench bench-admin bench-fill clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench: $(BIN)/.installed
 
 bench-admin: $(BIN)/.installed
 	$(BIN)/python bench/admin_bench.py
+
+# Issue 11's target: last key or paste to all fields filled in Chromium (needs /usr/bin/chromium).
+bench-fill: $(BIN)/.installed
+	$(BIN)/python bench/fill_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
