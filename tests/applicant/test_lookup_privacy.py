@@ -51,7 +51,9 @@ def test_the_page_posts_the_lookup_with_the_csrf_header_and_only_the_lookup_fiel
     assert 'hx-post="/demande/tiers"' in siret_input
     # Both scripts by their content-hashed URL, cached for a year like the layout's files.
     for name in ("deposit.js", "siret-lookup.js"):
-        assert f'<script src="/static/{name}?v={static_version(name)}" defer></script>' in page
+        stem, _, suffix = name.rpartition(".")
+        tag = f'<script src="/static/{stem}.{static_version(name)}.{suffix}" defer></script>'
+        assert tag in page
 
 
 def test_htmx_lookup_by_post_with_the_csrf_header_prefills(client):

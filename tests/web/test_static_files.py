@@ -20,16 +20,24 @@ def version(name: str) -> str:
     return hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
 
 
-def test_pages_reference_the_layouts_files_by_version(client):
+def versioned(name: str) -> str:
+    """site.css -> site.<version>.css"""
+    stem, _, suffix = name.rpartition(".")
+    return f"{stem}.{version(name)}.{suffix}"
+
+
+def test_pages_reference_the_layouts_files_by_versioned_name(client):
     page = client.get("/demande").get_data(as_text=True)
-    assert f'href="/static/site.css?v={version("site.css")}"' in page
-    assert f'src="/static/{HTMX_FILE}?v={version(HTMX_FILE)}"' in page
+    assert f'href="/static/{versioned("site.css")}"' in page
+    assert f'src="/static/{versioned(HTMX_FILE)}"' in page
+    assert "?v=" not in page
 
 
 @pytest.mark.parametrize("name", ["site.css", HTMX_FILE, "deposit.js", "siret-lookup.js"])
 def test_a_versioned_url_is_cached_for_a_year(client, name):
     page = client.get("/demande").get_data(as_text=True)
-    url = re.search(rf'"(/static/{re.escape(name)}\?v=[0-9a-f]{{12}})"', page)[1]
+    stem, _, suffix = name.rpartition(".")
+    url = re.search(rf'"(/static/{re.escape(stem)}\.[0-9a-f]{{12}}\.{suffix})"', page)[1]
     response = client.get(url)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == IMMUTABLE
@@ -37,7 +45,7 @@ def test_a_versioned_url_is_cached_for_a_year(client, name):
 
 
 def test_an_unversioned_or_stale_url_still_works_but_is_revalidated(client):
-    for url in ("/static/site.css", "/static/site.css?v=000000000000"):
+    for url in ("/static/site.css", "/static/site.000000000000.css"):
         response = client.get(url)
         assert response.status_code == 200
         assert response.get_data() == (STATIC / "site.css").read_bytes()
@@ -51,7 +59,7 @@ def test_an_unversioned_or_stale_url_still_works_but_is_revalidated(client):
 @pytest.mark.parametrize("name", ["site.css", HTMX_FILE, "deposit.js"])
 def test_gzip_when_accepted_round_trips_to_the_file(client, name):
     response = client.get(
-        f"/static/{name}?v={version(name)}", headers={"Accept-Encoding": "gzip, deflate, br"}
+        f"/static/{versioned(name)}", headers={"Accept-Encoding": "gzip, deflate, br"}
     )
     assert response.headers["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in response.headers["Vary"]
@@ -98,8 +106,8 @@ def test_a_changed_file_gets_a_new_url_at_the_next_start(app):
         "abcdefabcdef", site.content_type, b"changed", None
     )
     with app.test_request_context():
-        assert static_files.static_url("site.css") == "/static/site.css?v=abcdefabcdef"
-    response = app.test_client().get("/static/site.css?v=abcdefabcdef")
+        assert static_files.static_url("site.css") == "/static/site.abcdefabcdef.css"
+    response = app.test_client().get("/static/site.abcdefabcdef.css")
     assert response.get_data() == b"changed"
     assert response.headers["Cache-Control"] == IMMUTABLE
 
@@ -113,3 +121,4 @@ def test_a_file_unknown_at_start_is_served_by_flask(app, client):
     response.close()
     assert client.get("/static/absent.js").status_code == 404
     assert client.get("/static/../app.py").status_code == 404
+    assert client.get("/static/absent.abcdefabcdef.js").status_code == 404
