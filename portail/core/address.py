@@ -75,6 +75,14 @@ def _complement(reader: Reader, adresse: dict) -> str:
     return reader.join("adresse_complement", complement, distribution, sep=COMPLEMENT_SEPARATOR)
 
 
+def _country_code(reader: Reader, adresse: dict) -> str | None:
+    """INSEE's code of the foreign country (`99404`), unless its label was withheld."""
+    code = adresse.get("code_pays_etranger")
+    if "pays" in reader.masked or not isinstance(code, str):
+        return None
+    return code.strip()
+
+
 def read_address(reader: Reader, adresse: dict) -> dict[str, str]:
     """The address fields (number, street, complement, postcode, commune, country) of adresse."""
     values: dict[str, str] = {}
@@ -95,7 +103,7 @@ def read_address(reader: Reader, adresse: dict) -> dict[str, str]:
         values["commune"] = commune or commune_without_arrondissement(
             reader.pick("commune", adresse.get("libelle_commune"))
         )
-        values["pays"] = country_name(foreign_country) if foreign_country else ""
+        values["pays"] = country_name(foreign_country, _country_code(reader, adresse))
     else:
         values["code_postal"] = reader.pick("code_postal", adresse.get("code_postal"))
         values["commune"] = commune_without_arrondissement(

@@ -1,105 +1,33 @@
-"""Country names: INSEE's upper-case, unaccented labels (`ETATS-UNIS`) as French writes them.
+"""Country names: Sirene's upper-case, unaccented labels (`ETATS-UNIS`) as French writes them.
 
-The table is data: the foreign countries an applicant's address most often names, keyed by the
-label folded like INSEE writes it (upper case, no accents). Any other country is title-cased.
+The names are INSEE's (Code officiel géographique, `data/pays_2025.csv`): the code Sirene gives
+(`code_pays_etranger`, 99xxx) names the country exactly; else the label is matched, folded (no
+accents, upper case, one separator) or as a set of words, so that `CONGO (REPUBLIQUE
+DEMOCRATIQUE)` finds `République démocratique du Congo`. INSEE's older labels
+(`data/libelles_pays_2020.csv`), which Sirene still writes, point to their code. A label known
+nowhere is title-cased. Both files are read once, at import.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
+from pathlib import Path
+from typing import NamedTuple
 
-# INSEE's label (folded) -> the French name, with its accents and case.
-COUNTRY_NAMES: dict[str, str] = {
-    "AFRIQUE DU SUD": "Afrique du Sud",
-    "ALGERIE": "Algérie",
-    "ALLEMAGNE": "Allemagne",
-    "ANDORRE": "Andorre",
-    "ARABIE SAOUDITE": "Arabie saoudite",
-    "ARGENTINE": "Argentine",
-    "AUSTRALIE": "Australie",
-    "AUTRICHE": "Autriche",
-    "BELGIQUE": "Belgique",
-    "BENIN": "Bénin",
-    "BRESIL": "Brésil",
-    "BULGARIE": "Bulgarie",
-    "BURKINA": "Burkina Faso",
-    "BURKINA FASO": "Burkina Faso",
-    "CAMEROUN": "Cameroun",
-    "CANADA": "Canada",
-    "CHILI": "Chili",
-    "CHINE": "Chine",
-    "CHYPRE": "Chypre",
-    "COLOMBIE": "Colombie",
-    "CONGO": "Congo",
-    "COREE (REPUBLIQUE DE)": "Corée du Sud",
-    "COREE DU SUD": "Corée du Sud",
-    "COTE D'IVOIRE": "Côte d'Ivoire",
-    "CROATIE": "Croatie",
-    "DANEMARK": "Danemark",
-    "EGYPTE": "Égypte",
-    "EMIRATS ARABES UNIS": "Émirats arabes unis",
-    "EQUATEUR": "Équateur",
-    "ESPAGNE": "Espagne",
-    "ESTONIE": "Estonie",
-    "ETATS-UNIS": "États-Unis",
-    "FINLANDE": "Finlande",
-    "GABON": "Gabon",
-    "GRECE": "Grèce",
-    "GUINEE": "Guinée",
-    "HAITI": "Haïti",
-    "HONG-KONG": "Hong Kong",
-    "HONGRIE": "Hongrie",
-    "INDE": "Inde",
-    "IRLANDE": "Irlande",
-    "IRLANDE, OU EIRE": "Irlande",
-    "ISLANDE": "Islande",
-    "ISRAEL": "Israël",
-    "ITALIE": "Italie",
-    "JAPON": "Japon",
-    "LETTONIE": "Lettonie",
-    "LIBAN": "Liban",
-    "LIECHTENSTEIN": "Liechtenstein",
-    "LITUANIE": "Lituanie",
-    "LUXEMBOURG": "Luxembourg",
-    "MADAGASCAR": "Madagascar",
-    "MALI": "Mali",
-    "MALTE": "Malte",
-    "MAROC": "Maroc",
-    "MAURICE": "Maurice",
-    "MEXIQUE": "Mexique",
-    "MONACO": "Monaco",
-    "NORVEGE": "Norvège",
-    "NOUVELLE-ZELANDE": "Nouvelle-Zélande",
-    "PAYS-BAS": "Pays-Bas",
-    "PEROU": "Pérou",
-    "POLOGNE": "Pologne",
-    "PORTUGAL": "Portugal",
-    "QATAR": "Qatar",
-    "REPUBLIQUE DEMOCRATIQUE DU CONGO": "République démocratique du Congo",
-    "REPUBLIQUE TCHEQUE": "Tchéquie",
-    "ROUMANIE": "Roumanie",
-    "ROYAUME-UNI": "Royaume-Uni",
-    "RUSSIE": "Russie",
-    "SAINT-MARIN": "Saint-Marin",
-    "SENEGAL": "Sénégal",
-    "SINGAPOUR": "Singapour",
-    "SLOVAQUIE": "Slovaquie",
-    "SLOVENIE": "Slovénie",
-    "SUEDE": "Suède",
-    "SUISSE": "Suisse",
-    "TCHEQUE (REPUBLIQUE)": "Tchéquie",
-    "TCHEQUIE": "Tchéquie",
-    "THAILANDE": "Thaïlande",
-    "TUNISIE": "Tunisie",
-    "TURQUIE": "Turquie",
-    "UKRAINE": "Ukraine",
-    "VIET NAM": "Viêt Nam",
-}
+DATA_DIR = Path(__file__).resolve().parent / "data"
+NAMES_FILE = DATA_DIR / "pays_2025.csv"
+OLD_LABELS_FILE = DATA_DIR / "libelles_pays_2020.csv"
 
 _SPACES = re.compile(r"\s+")
 _WORD_SEPARATORS = re.compile(r"([\s\-'’]+)")
 _MINOR_WORDS = frozenset({"de", "du", "des", "la", "le", "les", "et", "d", "l", "aux", "au"})
+_KEY_SEPARATORS = re.compile(r"[\s\-'’]+")
+_WORDS = re.compile(r"[A-Z0-9]+")
+# Left out of the set of words: "ou" too, for INSEE's `COCOS ou KEELING (ILES)`.
+_MINOR_KEY_WORDS = frozenset(word.upper() for word in _MINOR_WORDS) | {"OU"}
+_TERRITORY_ROW = "4"  # ACTUAL: a territory; its LIBENR may list the territories its code groups
 
 
 def folded(label: str) -> str:
@@ -131,9 +59,108 @@ def country_label(label: str) -> str:
     return capitalise_words(label, keep_minor_words=True)
 
 
-def country_name(label: str) -> str:
-    """The French name of a country (`ETATS-UNIS` -> `États-Unis`); unknown ones title-cased."""
-    return COUNTRY_NAMES.get(folded(label)) or country_label(label)
+def label_key(label: str) -> str:
+    """`ETATS UNIS`, `Etats-Unis` and `États-Unis` alike: folded, one space between words."""
+    return _KEY_SEPARATORS.sub(" ", folded(label)).strip()
 
 
-__all__ = ["COUNTRY_NAMES", "capitalise_words", "country_label", "country_name", "folded"]
+def words_key(label: str) -> str:
+    """The label's words, sorted, without `de`, `du`...: `CONGO (REPUBLIQUE DEMOCRATIQUE)` and
+    `République démocratique du Congo` give the same key."""
+    words = _WORDS.findall(folded(label))
+    return " ".join(sorted(word for word in words if word not in _MINOR_KEY_WORDS))
+
+
+class Country(NamedTuple):
+    code: str
+    name: str
+    parent: str = ""  # a territory's country (CRPAY): Féroé (99158) is Danish (99101)
+
+    def under(self, code: str) -> bool:
+        """Whether Sirene's code designates this country: its own, or, for a territory coded
+        under an older edition, its country's."""
+        return code in (self.code, self.parent)
+
+
+def _readable(name: str) -> str:
+    # INSEE writes `Côte d’Ivoire`; the form's other values, and what applicants type, use the
+    # straight apostrophe, so the country does too.
+    return name.replace("’", "'")
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+class CountryIndex:
+    """INSEE's names by code, and every spelling of them by label_key and words_key."""
+
+    def __init__(self, names: list[dict[str, str]], old_labels: list[dict[str, str]]):
+        self.by_code: dict[str, str] = {row["COG"]: _readable(row["LIBCOG"]) for row in names}
+        self.by_label: dict[str, Country] = {}
+        self.by_words: dict[str, Country] = {}
+        ambiguous: set[str] = set()
+        # First the names, then the other spellings: a name is never shadowed by an alias.
+        for row in names:
+            self._add(row["LIBCOG"], self._country(row), ambiguous)
+        for row in names:
+            country = self._country(row)
+            grouped = row["ACTUAL"] == _TERRITORY_ROW and ", " in row["LIBENR"]
+            for part in row["LIBENR"].split(", ") if grouped else [row["LIBENR"]]:
+                # A grouped territory (`îles Vierges britanniques`) is named for itself.
+                own = country._replace(name=_readable(part[:1].upper() + part[1:]))
+                self._add(part, own if grouped else country, ambiguous)
+        for row in old_labels:
+            # Only the labels no current name matches (`IRLANDE, ou EIRE`); `FEROE (ILES)`,
+            # coded 99101 in 2020, keeps finding Féroé.
+            if row["COG"] in self.by_code and not self.match(row["LIBCOG"]):
+                self._add(row["LIBCOG"], Country(row["COG"], self.by_code[row["COG"]]), ambiguous)
+        for key in ambiguous:  # two countries behind one set of words: guess neither
+            self.by_words.pop(key, None)
+
+    def _country(self, row: dict[str, str]) -> Country:
+        return Country(row["COG"], self.by_code[row["COG"]], row["CRPAY"])
+
+    def _add(self, label: str, country: Country, ambiguous: set[str]) -> None:
+        words = words_key(label)
+        if not words:  # an empty official name must not match every wordless label
+            return
+        self.by_label.setdefault(label_key(label), country)
+        known = self.by_words.setdefault(words, country)
+        if known.code != country.code:
+            ambiguous.add(words)
+
+    def match(self, label: str) -> Country | None:
+        return self.by_label.get(label_key(label)) or self.by_words.get(words_key(label))
+
+    def name(self, label: str, code: str | None = None) -> str:
+        """The French name for Sirene's label and code; the label title-cased if unknown."""
+        found = self.match(label) if label.strip() else None
+        known_code = (code or "").strip()
+        if known_code in self.by_code:
+            # The code is exact; the label may name one territory among those it groups.
+            return found.name if found and found.under(known_code) else self.by_code[known_code]
+        return found.name if found else country_label(label)
+
+
+COUNTRIES = CountryIndex(_rows(NAMES_FILE), _rows(OLD_LABELS_FILE))
+
+
+def country_name(label: str, code: str | None = None) -> str:
+    """The French name of a country (`ETATS-UNIS` -> `États-Unis`), by its INSEE code when
+    Sirene gives it (`99404`), else by its label; unknown labels title-cased."""
+    return COUNTRIES.name(label, code)
+
+
+__all__ = [
+    "COUNTRIES",
+    "Country",
+    "CountryIndex",
+    "capitalise_words",
+    "country_label",
+    "country_name",
+    "folded",
+    "label_key",
+    "words_key",
+]

@@ -196,14 +196,39 @@ COUNTRY_CASES = {
     "EMIRATS ARABES UNIS": "Émirats arabes unis",
     "Etats-Unis": "États-Unis",  # already in mixed case, still without its accent
     "États-Unis": "États-Unis",
-    "SAO TOME-ET-PRINCIPE": "Sao Tome-et-Principe",  # not in the table: title-cased
+    "SAO TOME-ET-PRINCIPE": "Sao Tomé-et-Principe",
+    "ERYTHREE": "Érythrée",
+    "CONGO (REPUBLIQUE DEMOCRATIQUE)": "République démocratique du Congo",
+    "ATLANTIDE": "Atlantide",  # in no INSEE list: title-cased
 }
 
 
 @pytest.mark.parametrize(("insee", "expected"), COUNTRY_CASES.items(), ids=COUNTRY_CASES.keys())
 def test_countries_have_their_french_names(insee, expected):
-    assert prefill(payload(adresse=foreign("BERLIN", insee)))["pays"] == expected
+    assert prefill(payload(adresse=foreign("BERLIN", insee, code=None)))["pays"] == expected
     assert country_name(insee) == expected
+
+
+CODED_COUNTRY_CASES = {
+    "the-code-names-the-country": (foreign("ASMARA", "ERYTHREE", "99317"), "Érythrée"),
+    "the-code-over-a-stray-label": (foreign("TORTOLA", "ETATS-UNIS", "99109"), "Allemagne"),
+    "the-code-alone": (
+        foreign("TORTOLA", None, "99425"),
+        "Territoires britanniques dans les Antilles et Bermudes",
+    ),
+    "a-territory-of-the-code": (
+        foreign("ROAD TOWN", "ILES VIERGES BRITANNIQUES", "99425"),
+        "Îles Vierges britanniques",
+    ),
+    "a-withheld-label-withholds-the-code": (foreign("ASMARA", "[ND]", "99317"), ""),
+}
+
+
+@pytest.mark.parametrize(
+    ("adresse", "expected"), CODED_COUNTRY_CASES.values(), ids=CODED_COUNTRY_CASES.keys()
+)
+def test_the_insee_code_of_the_country_is_used(adresse, expected):
+    assert prefill(payload(adresse=adresse))["pays"] == expected
 
 
 COMPLEMENT_CASES = {
