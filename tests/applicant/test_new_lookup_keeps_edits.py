@@ -48,6 +48,8 @@ def no_js(client, siret: str, block: dict | None = None) -> str:
 def block_of(page: str) -> dict[str, str]:
     fields = form_fields(page)
     fields.pop("siret", None)
+    # A whole page carries a fresh CSRF token, signed with the second it was made.
+    fields.pop("csrf_token", None)
     return fields
 
 
