@@ -1,9 +1,13 @@
 """What every page's layout needs to know: demonstration mode, the pinned htmx file, the
-authority's name; the static files' versioned URLs; the footer's legal pages."""
+authority's name; the static files' versioned URLs; the footer's legal pages; the filters
+its pages share (SIRET, dates, amounts, long code tokens made breakable)."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, current_app, render_template
+from markupsafe import Markup
 
 from portail.core.acknowledgement import DEFAULT_AUTHORITY
 from portail.core.formats import count_of, date_fr, euros, paris_datetime, siret_fr
@@ -21,6 +25,18 @@ LEGAL_KEYS = (
     "AUTHORITY_CONTACT",
     "AUTHORITY_HOST",
 )
+
+
+# After each "/", "&" or "+" that follows a character: a path breaks between its segments,
+# a query string between its parameters and words, never right after a leading "/".
+_BREAK_AFTER = re.compile(r"(?<=.[/&+])")
+
+
+def breakable(token: object) -> Markup:
+    """A long code token (a route path, a query string), escaped, with a line-break
+    opportunity (<wbr>, copied as nothing) after each "/", "&" and "+": a narrow table cell
+    breaks it there rather than in the middle of a word."""
+    return Markup("<wbr>").join(_BREAK_AFTER.split("" if token is None else str(token)))
 
 
 def authority_name() -> str:
@@ -63,6 +79,7 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/mentions-legales", "legal_notice", legal_notice)
     app.add_template_global(form_fields.field, "field")
     app.add_template_filter(siret_fr)
+    app.add_template_filter(breakable)
     app.add_template_filter(date_fr)
     app.add_template_filter(euros)
     app.add_template_filter(count_of)

@@ -18,7 +18,17 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 HEAD_OFFICE = "99912340900016"  # the sandbox's SAS head office
+PROVIDER_DOWN = "89978915000013"  # 502: the prefill is unavailable
 OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
+# Whether each text piece of an element (a path's segments, between their <wbr>) lies on one
+# line: a Range over a piece split across lines has one rectangle per line.
+SEGMENTS_ON_ONE_LINE = """element => [...element.childNodes]
+  .filter(node => node.nodeType === Node.TEXT_NODE)
+  .every(node => {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    return range.getClientRects().length === 1;
+  })"""
 
 
 @pytest.fixture
@@ -128,6 +138,49 @@ def test_every_page_reflows_at_320_px_and_admin_pages_at_1280(portal, chromium):
             if excess > 0:
                 overflowing[f"{name} at {width} px"] = excess
     assert overflowing == {}
+    context.close()
+
+
+def test_admin_tables_fit_their_region_at_1280_px(portal, chromium):
+    """At 1280 px an agent reads every column without scrolling a table sideways: the long
+    tokens (route paths, request ids, a name search's query string) wrap in their cells."""
+    base_url = portal
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    file_a_deposit(page, base_url)  # a lookup answered by the API
+    page.goto(base_url + "/demande")
+    page.locator("#f-siret").fill(HEAD_OFFICE)  # the same again: served from the cache
+    expect(page.locator("#f-raison_sociale")).not_to_have_value("")
+    page.locator("#f-siret").fill(PROVIDER_DOWN)  # an error (502)
+    expect(page.locator("#siret-status")).to_contain_text("indisponible")
+    page.get_by_text("Je ne connais pas mon SIRET").click()  # a search by name
+    page.fill("#search-lieu", "Lyon")
+    page.locator("#search-nom").press_sequentially("val fleuri")
+    expect(page.locator("#siret-search-results")).to_contain_text("1 établissement trouvé")
+    log_in(page, base_url)
+    instructed_deposit(page, base_url)  # certified data and attestations (documents)
+
+    wider = {}
+    for path in ("/admin/", "/admin/demandes", "/admin/journal"):
+        page.goto(base_url + path)
+        regions = page.locator("main .table-scroll")
+        expect(regions.first).to_be_visible()
+        for index, region in enumerate(regions.all()):
+            excess = region.evaluate("r => r.scrollWidth - r.clientWidth")
+            if excess > 1:
+                wider[f"{path} table {index + 1}"] = excess
+    # The journal holds every kind of row the test made: a name search's query among them.
+    expect(page.locator("main table")).to_contain_text("val+fleuri")
+    expect(page.locator("main table")).to_contain_text("attestation_vigilance")
+    assert wider == {}
+    # At 320 px a path breaks between its segments only (one broken every few letters is
+    # unreadable): the table scrolls inside its region, never the page.
+    page.set_viewport_size({"width": 320, "height": 800})
+    region = page.locator("main .table-scroll")
+    assert region.evaluate("r => r.scrollWidth - r.clientWidth") > 1
+    assert page.evaluate(OVERFLOW) <= 0
+    route = page.locator("main table code", has_text="/etablissements/").first
+    assert route.evaluate(SEGMENTS_ON_ONE_LINE), route.inner_text()
     context.close()
 
 

@@ -8,6 +8,7 @@ One server and three tabs (an applicant, the same without the portal's scripts, 
 agent) serve the whole module: a new tab or server per state would cost more than the checks.
 The states that need a deposit take it from a module fixture (`receipt_url`), so any subset
 of the tests runs alone. A violation fails with its rule id, impact and first targets.
+test_browser_axe_prefill.py checks the prefill's harder states the same way.
 """
 
 from __future__ import annotations
@@ -373,8 +374,8 @@ def test_the_token_banner_of_every_admin_page(portal, agent):
 
 
 def test_the_accessibility_statement_names_this_check(portal, visitor):
-    """The statement tells which tool ran, at which widths (its count of states is this
-    module's: update it with the states)."""
+    """The statement tells which tool ran, at which widths, on how many states (this
+    module's and test_browser_axe_prefill.py's: update it with the states)."""
     _, base_url = portal
     version = re.match(r"/\*! axe v([0-9.]+)", AXE_SCRIPT).group(1)
     page = open_page(visitor, base_url + "/accessibilite")
@@ -382,3 +383,8 @@ def test_the_accessibility_statement_names_this_check(portal, visitor):
     expect(results).to_contain_text(f"axe-core {version}")
     expect(results).to_contain_text(f"({WIDTHS[0]} et {WIDTHS[1]} pixels)")
     expect(results).to_contain_text("aucune non-conformité relevée")
+    counts = re.search(
+        r"sur (\d+) états de pages .* soit (\d+) analyses\u202f:", results.inner_text(), re.S
+    )
+    assert counts, results.inner_text()
+    assert int(counts.group(2)) == int(counts.group(1)) * len(WIDTHS)
