@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import (
@@ -17,9 +18,6 @@ from wtforms.validators import (
 
 from portail.core.siret import InvalidSiret, validate_siret
 
-# Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is the
-# applicant's business; a stricter pattern rejects real addresses.
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _PHONE = re.compile(r"\+?[0-9][0-9 .\-()]{8,19}")
 _AMOUNT_CLEAN = re.compile(r"[\s\u00a0\u202f€]|EUR", re.IGNORECASE)
 MAX_AMOUNT = Decimal("100000000")
@@ -51,10 +49,15 @@ def _siret_rule(_form, field):
 
 
 def _email_rule(_form, field):
-    if not _EMAIL.fullmatch((field.data or "").strip()):
+    """An address the acknowledgement can be sent to: its syntax, and a domain that is a
+    valid name (accented ones included, in their IDNA form), checked by email-validator.
+    Whether the mailbox exists is not asked (no DNS lookup): that is the applicant's business."""
+    try:
+        validate_email((field.data or "").strip(), check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError:
         raise ValidationError(
             "Saisissez une adresse électronique valide, par exemple nom@exemple.fr."
-        )
+        ) from None
 
 
 def _phone_rule(_form, field):

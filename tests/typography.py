@@ -243,13 +243,40 @@ def _skipped_spans(tree: ast.AST) -> list[tuple[tuple[int, int], tuple[int, int]
     return spans
 
 
+_FSTRING_START = getattr(tokenize, "FSTRING_START", None)  # Python 3.12+ (PEP 701)
+_FSTRING_END = getattr(tokenize, "FSTRING_END", None)
+
+
+def _whole_strings(source: str):
+    """The string tokens of source, an f-string as one STRING token on every Python: from
+    3.12 tokenize splits it into FSTRING_START, its parts and FSTRING_END; joined back here,
+    the guard reads f-strings on 3.12 as it does on 3.11."""
+    lines = source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    depth, opened = 0, None
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if _FSTRING_START is not None and token.type == _FSTRING_START:
+            depth += 1
+            opened = opened or token
+        elif _FSTRING_END is not None and token.type == _FSTRING_END:
+            depth -= 1
+            if depth == 0:
+                begin = offsets[opened.start[0] - 1] + opened.start[1]
+                finish = offsets[token.end[0] - 1] + token.end[1]
+                text = source[begin:finish]
+                yield tokenize.TokenInfo(tokenize.STRING, text, opened.start, token.end, "")
+                opened = None
+        elif token.type == tokenize.STRING and depth == 0:
+            yield token
+
+
 def _string_tokens(source: str):
     """(start, end, text) of each string token outside docstrings, log lines, console output
     and SQL."""
     skipped = _skipped_spans(ast.parse(source))
-    for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type != tokenize.STRING:
-            continue
+    for token in _whole_strings(source):
         if any(start <= token.start and token.end <= end for start, end in skipped):
             continue
         yield token

@@ -85,7 +85,7 @@ def is_tiers_fragment_request() -> bool:
     )
 
 
-def refused_token_page(values: dict[str, str], errors: dict[str, str]):
+def refused_token_page(values: dict[str, str], errors: dict[str, str], search=None):
     """The page of a post whose CSRF token failed: 422, nothing looked up nor filed.
 
     From the portal's own page (an expired session), every typed value, the snapshot (with
@@ -94,17 +94,22 @@ def refused_token_page(values: dict[str, str], errors: dict[str, str]):
     post held.
     """
     if is_foreign_request():
+        # Nothing of the post but the SIRET: not the search's name either.
         return render_page(
-            siret_only(request.form), errors={"_form": FOREIGN_POST}, extra=unmarked(), code=422
+            siret_only(request.form),
+            errors={"_form": FOREIGN_POST},
+            extra=unmarked(),
+            code=422,
+            search=SearchBox(),
         )
-    return refused_form_page(values, errors, code=422)
+    return refused_form_page(values, errors, code=422, search=search)
 
 
-def refused_form_page(values: dict[str, str], errors: dict[str, str], code: int = 422):
+def refused_form_page(values: dict[str, str], errors: dict[str, str], code: int = 422, search=None):
     """The portal's own form sent back unfiled: every typed value, the errors, and the
     prefill's marks and warnings read again from the posted snapshot (no API call)."""
     extra = marks_from_snapshot(values, request.form.get("prefill_snapshot"))
-    return render_page(values, errors=errors, extra=extra, code=code)
+    return render_page(values, errors=errors, extra=extra, code=code, search=search)
 
 
 def filing_limited_page(values: dict[str, str], retry_after: float):

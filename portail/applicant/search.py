@@ -58,6 +58,11 @@ SESSION_EXPIRED = (
     "Votre session a expiré et la recherche n'a pas été lancée : cliquez à nouveau sur "
     "« Rechercher »."
 )
+HTMX_SESSION_EXPIRED = (
+    "La recherche n'a pas été lancée car votre session a expiré. Rien de ce que vous avez "
+    "saisi n'est perdu : cliquez sur « Déposer ma demande » pour renouveler la "
+    "session (rien n'est déposé tant qu'il manque une information), puis relancez la recherche."
+)
 FOREIGN = (
     "La recherche n'a pas été lancée car la page a été ouverte depuis un autre site. "
     "Vérifiez le nom puis cliquez sur « Rechercher »."
@@ -163,7 +168,8 @@ def refused_search():
     message retargeted at the SIRET's aria-live status line (static/deposit.js shows it);
     without JavaScript, the search page with the message."""
     if request.headers.get("HX-Request") == "true":
-        body = render_template("deposit/_status.html", status=Status(SESSION_EXPIRED, "error"))
+        # "Rechercher" again would resend the same stale token: say how to renew it.
+        body = render_template("deposit/_status.html", status=Status(HTMX_SESSION_EXPIRED, "error"))
         headers = {
             "HX-Retarget": "#siret-status",
             "HX-Reswap": "innerHTML",

@@ -12,6 +12,8 @@ JavaScript, "Pré-remplir" posts the whole form to /demande (`action=prefill`). 
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
@@ -75,6 +77,13 @@ SEARCH_SESSION_EXPIRED = (
 PREFILL_SESSION_EXPIRED = (
     "Votre session a expiré et le pré-remplissage n'a pas été lancé. Vos informations sont "
     "conservées ci-dessous : cliquez à nouveau sur « Pré-remplir »."
+)
+
+
+CHOSEN_SESSION_EXPIRED = (
+    "Votre session a expiré et l'établissement choisi n'a pas encore été pré-rempli. Son "
+    "SIRET est dans le champ et vos informations sont conservées ci-dessous : cliquez sur "
+    "« Pré-remplir »."
 )
 
 
@@ -179,11 +188,14 @@ def _prefill_from_post(code: int = 200):
     answers an unfiled deposit with 422, whatever the page offers in its place.
     """
     values = typed_values(request.form)
+    # The chosen établissement goes into the field first: an expired session must not
+    # give the applicant back the SIRET they just replaced.
+    used_siret = take_used_siret(values, request.form)
     if not PrefillForm(formdata=request.form).validate():
         # Only the CSRF token can fail: no lookup, the values (or the SIRET alone, when
         # another site sent the post) and the snapshot kept.
-        return refused_token_page(values, {"_form": PREFILL_SESSION_EXPIRED})
-    used_siret = take_used_siret(values, request.form)
+        expired = CHOSEN_SESSION_EXPIRED if used_siret else PREFILL_SESSION_EXPIRED
+        return refused_token_page(values, {"_form": expired})
     return _prefilled_page(values, request.form, used_siret, code=code)
 
 
@@ -194,10 +206,16 @@ def _search_from_post(code: int = 200):
     `code` is 422 when the post was a filing attempt (Enter in the search's name).
     """
     values = typed_values(request.form)
+    typed = search_view.typed_search(request.form)
     if not PrefillForm(formdata=request.form).validate():
-        return refused_token_page(values, {"_form": SEARCH_SESSION_EXPIRED})
-    box = search_view.run_search(search_view.typed_search(request.form))
+        # The search's box stays open, its name and place as typed, for "Rechercher" again.
+        open_box = dataclasses.replace(typed, ran=True)
+        return refused_token_page(values, {"_form": SEARCH_SESSION_EXPIRED}, search=open_box)
+    box = search_view.run_search(typed)
     status = Status(NOT_FILED_YET, "info") if code == 422 else None
+    if not get_settings().prefill_available:
+        # The page hides the search when the assistance is off: say it in the status line.
+        status = Status(box.message or search_view.OFF, "info")
     extra = marks_from_snapshot(values, request.form.get("prefill_snapshot"))
     return render_page(values, status=status, extra=extra, code=code, search=box)
 
@@ -268,13 +286,18 @@ def submit():
 
 @bp.get("/demonstration")
 def demonstration():
-    """The demonstration SIRETs of the built-in sandbox and what each one shows."""
-    return render_template(
-        "deposit/demonstration.html",
-        personas=get_services().personas,
-        demo=get_settings().demo,
-        outbox=demo_outbox.latest_messages(),
+    """The demonstration SIRETs of the built-in sandbox and what each one shows, and this
+    browser's demonstration messages: never cached, they hold the addresses it typed."""
+    response = make_response(
+        render_template(
+            "deposit/demonstration.html",
+            personas=get_services().personas,
+            demo=get_settings().demo,
+            outbox=demo_outbox.latest_messages(),
+        )
     )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/donnees-personnelles")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from email import policy
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
@@ -135,7 +136,7 @@ def build(ack: Acknowledgement, sender: str | None = None) -> EmailMessage:
     # accented: RFC 6532 headers, sent only to a server that announces SMTPUTF8.
     message = EmailMessage(policy=policy.SMTPUTF8) if needs_smtputf8(recipient) else EmailMessage()
     message["Subject"] = subject(ack.ref)
-    message["From"] = sender or DEFAULT_SENDER
+    message["From"] = ascii_sender(sender or DEFAULT_SENDER)
     message["To"] = recipient
     # RFC 5322 requires Date (filters penalise a message without it): the filing's moment.
     filed = aware(ack.filed_at)
@@ -146,6 +147,20 @@ def build(ack: Acknowledgement, sender: str | None = None) -> EmailMessage:
     message.set_content(text_body(ack))
     message.add_alternative(html_body(ack), subtype="html")
     return message
+
+
+def ascii_sender(sender: str) -> str:
+    """MAIL_SENDER with its domain in ASCII form (`aides@évry.fr` -> `aides@xn--vry-bma.fr`):
+    From and the envelope's MAIL FROM must carry a routable name on every server."""
+    name, address = parseaddr(sender)
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return sender
+    try:
+        domain = idna.encode(domain, uts46=True).decode()
+    except idna.IDNAError:
+        return sender
+    return str(Address(display_name=name, addr_spec=f"{local}@{domain}"))
 
 
 def _sender_domain(sender: str) -> str:

@@ -28,6 +28,16 @@ _WORDS = re.compile(r"[A-Z0-9]+")
 # Left out of the set of words: "ou" too, for INSEE's `COCOS ou KEELING (ILES)`.
 _MINOR_KEY_WORDS = frozenset(word.upper() for word in _MINOR_WORDS) | {"OU"}
 _TERRITORY_ROW = "4"  # ACTUAL: a territory; its LIBENR may list the territories its code groups
+# Where INSEE's short name is not the one people write (the long form is the country's own
+# name), by code.
+NAME_OVERRIDES = {"99331": "Burkina Faso"}
+# Spellings found in older records and typed by people that no INSEE label matches, by code.
+COMMON_SPELLINGS = {
+    "GRANDE BRETAGNE": "99132",
+    "ANGLETERRE": "99132",
+    "HOLLANDE": "99135",
+    "USA": "99404",
+}
 
 
 def folded(label: str) -> str:
@@ -98,6 +108,9 @@ class CountryIndex:
 
     def __init__(self, names: list[dict[str, str]], old_labels: list[dict[str, str]]):
         self.by_code: dict[str, str] = {row["COG"]: _readable(row["LIBCOG"]) for row in names}
+        self.by_code.update(
+            (code, name) for code, name in NAME_OVERRIDES.items() if code in self.by_code
+        )
         self.by_label: dict[str, Country] = {}
         self.by_words: dict[str, Country] = {}
         ambiguous: set[str] = set()
@@ -116,6 +129,9 @@ class CountryIndex:
             # coded 99101 in 2020, keeps finding Féroé.
             if row["COG"] in self.by_code and not self.match(row["LIBCOG"]):
                 self._add(row["LIBCOG"], Country(row["COG"], self.by_code[row["COG"]]), ambiguous)
+        for label, code in COMMON_SPELLINGS.items():
+            if code in self.by_code:
+                self._add(label, Country(code, self.by_code[code]), ambiguous)
         for key in ambiguous:  # two countries behind one set of words: guess neither
             self.by_words.pop(key, None)
 

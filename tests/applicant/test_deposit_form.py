@@ -210,3 +210,22 @@ def test_the_browser_never_demands_a_commune_for_an_address_abroad(client):
     postcode = re.search(r'<input[^>]*name="code_postal"[^>]*>', page, re.S).group(0)
     assert "inputmode" not in postcode
     assert "Obligatoire pour une adresse en France" in page
+
+
+@pytest.mark.parametrize(
+    "email", ["a@☃.net", "a@x..fr", "a@-x.fr", "a@xn--.fr", "nom@mairie.local", "nom prenom@x.fr"]
+)
+def test_an_address_no_message_could_reach_is_refused_with_everything_kept(client, db, email):
+    # The acknowledgement would fail for good later, and the applicant would never know.
+    response = client.post("/demande", data=complete_form(csrf_token(client), email=email))
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    assert 'href="#f-email"' in page and "adresse électronique valide" in page
+    assert "Jardin pédagogique" in page
+    assert db["deposits"].count == 0
+
+
+@pytest.mark.parametrize("email", ["élise@exemple.fr", "paul@café.fr", "a.b+aides@example.org"])
+def test_accented_and_tagged_addresses_are_accepted(client, db, email):
+    response = client.post("/demande", data=complete_form(csrf_token(client), email=email))
+    assert response.status_code == 303

@@ -104,3 +104,15 @@ def test_a_foreign_post_with_a_valid_token_is_filed_as_usual(client, db):
     }
     response = client.post("/demande", data=data, headers={"Sec-Fetch-Site": "same-site"})
     assert response.status_code == 303
+
+
+def test_a_foreign_post_gets_no_search_words_back_either(client, db):
+    # Only the SIRET comes back from another site's post: not a name put in the search box.
+    data = {"siret": "732 829 320 00074", "nom": "Texte imposé par un autre site", "lieu": "75001"}
+    response = client.post(
+        "/demande", data={**data, "action": "search"}, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Texte imposé" not in page and 'value="75001"' not in page
+    assert "732 829 320 00074" in page

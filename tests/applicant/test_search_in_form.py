@@ -10,6 +10,7 @@ import re
 import pytest
 
 from app import create_app
+from portail.storage import settings
 from tests.applicant.htmx_helpers import COMPLETE_FORM, csrf_token
 
 LYON = "99912340900024"  # ATELIERS DU VAL FLEURI, its Lyon establishment
@@ -95,6 +96,48 @@ def test_a_search_with_an_expired_session_keeps_everything_and_calls_nothing(cli
     assert response.status_code == 422
     html = page(response)
     assert "la recherche n'a pas été lancée" in html
+    assert_every_typed_value_kept(html)
+    assert db["api_journal"].count == 0
+    # The search's box stays open with its name, for "Rechercher" again.
+    assert '<details class="siret-search" id="siret-search-details" open>' in html
+    assert 'id="search-nom" name="nom" value="val fleuri"' in html
+
+
+def test_choosing_a_result_with_an_expired_session_keeps_the_chosen_siret(client, db):
+    client.get("/demande")
+    data = {"csrf_token": "expired", **TYPED, "siret": "999 123 409 00016", "use_siret": LYON}
+    response = client.post("/demande", data=data)
+    assert response.status_code == 422
+    html = page(response)
+    siret = re.search(r'<input[^>]*name="siret"[^>]*>', html).group(0)
+    assert 'value="999 123 409 00024"' in siret  # the chosen one, not the one it replaced
+    assert "l'établissement choisi n'a pas encore été pré-rempli" in html
+    assert "«\u202fPré-remplir\u202f»" in html
+    assert_every_typed_value_kept(html)
+    assert db["api_journal"].count == 0
+
+
+def test_an_expired_htmx_search_says_how_to_renew_the_session(client, db):
+    client.get("/demande")
+    for _ in range(2):  # the same stale token each time: the advice must not loop
+        response = client.post(
+            "/demande/recherche",
+            data={"nom": "val fleuri"},
+            headers={**HX_SEARCH, "X-CSRFToken": "stale"},
+        )
+        assert response.status_code == 403
+        html = page(response)
+        assert "«\u202fDéposer ma demande\u202f» pour renouveler la session" in html
+        assert "à nouveau sur «\u202fRechercher" not in html
+    assert db["api_journal"].count == 0
+
+
+def test_a_search_with_the_assistance_switched_off_says_so(client, db):
+    settings.save(db, {"enabled": False}, actor="test")
+    response = search_post(client, action="search")
+    assert response.status_code == 200
+    html = page(response)
+    assert "La recherche par nom n'est pas disponible" in html
     assert_every_typed_value_kept(html)
     assert db["api_journal"].count == 0
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from portail.core.countries import CountryIndex, country_name
+from portail.core.countries import NAME_OVERRIDES, CountryIndex, country_name
 
 DATA = Path(__file__).resolve().parents[2] / "portail" / "core" / "data"
 
@@ -36,13 +36,18 @@ def readable(name: str) -> str:
     return name.replace("’", "'")
 
 
+def shown(row: dict) -> str:
+    """The name the portal shows for an INSEE row: its own, or the one people write."""
+    return NAME_OVERRIDES.get(row["COG"], readable(row["LIBCOG"]))
+
+
 def names_under(code: str) -> set[str]:
     """The names a code may show: its own, and those of the territories it groups or that
     belong to it."""
     out = set()
     for row in NAMES:
         if code in (row["COG"], row["CRPAY"]):
-            out.add(readable(row["LIBCOG"]))
+            out.add(shown(row))
             if row["ACTUAL"] == "4" and ", " in row["LIBENR"]:
                 out |= {readable(p[:1].upper() + p[1:]) for p in row["LIBENR"].split(", ")}
     return out
@@ -62,7 +67,7 @@ def test_every_insee_name_written_as_sirene_does_comes_back_with_its_accents():
     wrong = {
         as_sirene_writes(row["LIBCOG"]): country_name(as_sirene_writes(row["LIBCOG"]))
         for row in NAMES
-        if country_name(as_sirene_writes(row["LIBCOG"])) != readable(row["LIBCOG"])
+        if country_name(as_sirene_writes(row["LIBCOG"])) != shown(row)
     }
     assert wrong == {}
 
@@ -71,7 +76,7 @@ def test_every_insee_code_names_its_country_whatever_the_label():
     wrong = {
         row["COG"]: country_name("PAYS INCONNU", row["COG"])
         for row in NAMES
-        if country_name("PAYS INCONNU", row["COG"]) != readable(row["LIBCOG"])
+        if country_name("PAYS INCONNU", row["COG"]) != shown(row)
     }
     assert wrong == {}
 
@@ -169,3 +174,18 @@ def test_words_shared_by_two_countries_guess_neither():
 def test_a_label_without_words_matches_no_country():
     names = [{"COG": "99901", "ACTUAL": "4", "CRPAY": "", "LIBCOG": "Nord", "LIBENR": ""}]
     assert CountryIndex(names, []).name("()") == "()"
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("BURKINA FASO", "Burkina Faso"),  # the country's own name, not INSEE's short one
+        ("BURKINA", "Burkina Faso"),
+        ("GRANDE BRETAGNE", "Royaume-Uni"),
+        ("ANGLETERRE", "Royaume-Uni"),
+        ("HOLLANDE", "Pays-Bas"),
+        ("USA", "États-Unis"),
+    ],
+)
+def test_names_and_spellings_people_use_beside_insee_s(label, expected):
+    assert country_name(label) == expected

@@ -74,7 +74,9 @@ def test_a_visitor_sees_only_the_messages_of_the_deposits_filed_from_their_brows
     ref = file_deposit(alice, email="alice.real@example.org")
     message_id = acknowledgement(app, ref)["id"]
     assert client_sees(alice, ref, message_id)
-    page = bob.get("/demonstration").get_data(as_text=True)
+    response = bob.get("/demonstration")
+    assert response.headers["Cache-Control"] == "no-store"  # it lists addresses typed here
+    page = response.get_data(as_text=True)
     assert ref not in page and "alice.real@example.org" not in page
     assert "Aucun courriel pour l'instant" in page
     assert bob.get(f"/demonstration/courriels/{message_id}").status_code == 404

@@ -77,3 +77,15 @@ def test_plain_smtp_is_refused_beyond_this_machine(host):
 def test_plain_smtp_to_a_local_relay_is_accepted(host):
     config = smtp.from_config({"SMTP_HOST": host, "SMTP_SECURITY": "none"}, {})
     assert config.security == "none" and config.port == 25
+
+
+def test_an_accented_sender_domain_travels_in_its_ascii_form(make_app):
+    with LoopbackSmtp() as server:
+        app = make_app(server.port, MAIL_SENDER="Ville d'Évry <aides@évry.example>")
+        ref = file_deposit(app.test_client())
+        wait_for(lambda: acknowledgement(app, ref)["status"] == outbox.SENT)
+    assert server.keeper.envelopes[0][0] == "aides@xn--vry-9la.example"
+    message = server.messages[0]
+    assert message["From"].addresses[0].addr_spec == "aides@xn--vry-9la.example"
+    assert message["From"].addresses[0].display_name == "Ville d'Évry"
+    assert message["Message-ID"].endswith("@xn--vry-9la.example>")

@@ -126,3 +126,14 @@ def test_count_of_uses_real_plurals(count, expected):
 
 def test_count_of_takes_an_irregular_plural():
     assert count_of(3, "travail", "travaux") == "3 travaux"
+
+
+def test_the_guard_reads_f_strings_whole(tmp_path):
+    # Python 3.12 splits an f-string into several tokens (PEP 701): the guard joins them
+    # back, so an f-string is checked and mended on every supported Python.
+    module = tmp_path / "messages.py"
+    module.write_text('n = 3\nm = f"Réessayez dans {n} secondes : merci."\n', encoding="utf-8")
+    assert [f.problem for f in typography.python_findings(module)] == ["ordinary space before ':'"]
+    assert typography.fix_python(module)
+    assert f"secondes{NNBSP}: merci" in module.read_text(encoding="utf-8")
+    assert typography.python_findings(module) == []
