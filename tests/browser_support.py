@@ -88,3 +88,16 @@ def browser(french_ui: bool = False) -> Iterator[object]:
             yield chromium
         finally:
             chromium.close()
+
+
+def fill_applicant(page) -> None:
+    """Type the representative, the e-mail and the project of a complete deposit, and tick
+    the consent: everything but the organisation, which the lookup fills."""
+    page.fill("#f-representant_nom", "Martin")
+    page.fill("#f-representant_prenom", "Paul")
+    page.fill("#f-representant_qualite", "Gérant")
+    page.fill("#f-email", "paul.martin@example.org")
+    page.fill("#f-intitule_projet", "Rénovation de l'atelier")
+    page.fill("#f-description_projet", "Remplacement de la toiture de l'atelier.")
+    page.fill("#f-montant_demande", "12 500")
+    page.check("#f-consentement")

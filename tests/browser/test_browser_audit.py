@@ -10,7 +10,7 @@ import pytest
 
 from portail.core.tokens import mint_token
 from tests.admin_helpers import PASSWORD, USERNAME, AuthActions, make_app
-from tests.browser_support import live_server
+from tests.browser_support import fill_applicant, live_server
 
 pytestmark = pytest.mark.browser
 
@@ -46,17 +46,6 @@ def log_in(page, base_url):
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
-
-
-def fill_applicant(page):
-    page.fill("#f-representant_nom", "Martin")
-    page.fill("#f-representant_prenom", "Paul")
-    page.fill("#f-representant_qualite", "Gérant")
-    page.fill("#f-email", "paul.martin@example.org")
-    page.fill("#f-intitule_projet", "Rénovation de l'atelier")
-    page.fill("#f-description_projet", "Remplacement de la toiture de l'atelier.")
-    page.fill("#f-montant_demande", "12 500")
-    page.check("#f-consentement")
 
 
 def file_a_deposit(page, base_url) -> str:

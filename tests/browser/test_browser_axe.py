@@ -22,8 +22,8 @@ from portail.apientreprise import sandbox
 from portail.core.tokens import mint_token
 from portail.storage import database, deposits
 from tests.admin_helpers import AuthActions, make_app, save_settings
-from tests.browser.test_browser_audit import OVERFLOW, fill_applicant, log_in
-from tests.browser_support import live_server
+from tests.browser.test_browser_audit import OVERFLOW, log_in
+from tests.browser_support import fill_applicant, live_server
 
 pytestmark = pytest.mark.browser
 

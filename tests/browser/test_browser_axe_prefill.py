@@ -16,7 +16,6 @@ import re
 import pytest
 
 from tests.admin_helpers import make_app
-from tests.browser.test_browser_audit import fill_applicant
 from tests.browser.test_browser_axe import (
     CLOSED,
     HEAD_OFFICE,
@@ -26,7 +25,7 @@ from tests.browser.test_browser_axe import (
     lookup,
     open_page,
 )
-from tests.browser_support import live_server
+from tests.browser_support import fill_applicant, live_server
 
 pytestmark = pytest.mark.browser
 

@@ -10,6 +10,7 @@ import pytest
 from portail.apientreprise import sandbox
 from portail.storage import database, settings
 from tests import browser_support
+from tests.browser_support import fill_applicant
 
 HEAD_OFFICE = "99912340900016"
 ASSOCIATION = "89967895700015"
@@ -39,17 +40,6 @@ def base_url(app):
 
 def establishment_calls(server, siret):
     return [seen for seen in server.requests_seen if seen[1].endswith(f"/diffusibles/{siret}")]
-
-
-def fill_applicant(page):
-    page.fill("#f-representant_nom", "Martin")
-    page.fill("#f-representant_prenom", "Paul")
-    page.fill("#f-representant_qualite", "Gérant")
-    page.fill("#f-email", "paul.martin@example.org")
-    page.fill("#f-intitule_projet", "Rénovation de l'atelier")
-    page.fill("#f-description_projet", "Remplacement de la toiture de l'atelier.")
-    page.fill("#f-montant_demande", "12 500")
-    page.check("#f-consentement")
 
 
 def test_typing_key_by_key_fills_the_form_with_one_upstream_call(chromium, base_url, upstream):

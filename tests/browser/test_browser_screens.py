@@ -18,7 +18,7 @@ import pytest
 
 from portail.core.tokens import mint_token
 from tests.admin_helpers import PASSWORD, USERNAME, AuthActions, make_app
-from tests.browser_support import CHROMIUM, browser, live_server
+from tests.browser_support import CHROMIUM, browser, fill_applicant, live_server
 
 pytestmark = pytest.mark.browser
 
@@ -107,17 +107,6 @@ def type_siret(page, base_url: str, siret: str) -> None:
     field.press_sequentially(siret, delay=30)
     expect(page.locator("#siret-status")).to_contain_text("Informations publiques trouvées")
     expect(page.locator("#siret-indicator")).not_to_have_class(re.compile("htmx-request"))
-
-
-def fill_applicant(page) -> None:
-    page.fill("#f-representant_nom", "Martin")
-    page.fill("#f-representant_prenom", "Paul")
-    page.fill("#f-representant_qualite", "Gérant")
-    page.fill("#f-email", "paul.martin@example.org")
-    page.fill("#f-intitule_projet", "Rénovation de l'atelier")
-    page.fill("#f-description_projet", "Remplacement de la toiture de l'atelier.")
-    page.fill("#f-montant_demande", "12 500")
-    page.check("#f-consentement")
 
 
 def file_a_deposit(page, base_url: str, name: str | None = None) -> str:

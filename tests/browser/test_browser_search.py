@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests import browser_support
-from tests.browser.test_browser_deposit import fill_applicant
+from tests.browser_support import fill_applicant
 
 LYON = "99912340900024"
 
