@@ -10,8 +10,8 @@ from flask import Blueprint, render_template
 from portail.admin import token_state
 from portail.admin.common import EVENT_LABELS, SETTING_LABELS, extra_urls
 from portail.admin.settings_views import missing_settings
-from portail.apientreprise import budget
-from portail.apientreprise.catalogue import TOKENLESS_ROUTES
+from portail.apientreprise import budget, circuit
+from portail.apientreprise.catalogue import BUCKET_DOCUMENTS, PROVIDER_LABELS, TOKENLESS_ROUTES
 from portail.apientreprise.errors import KIND_LABELS
 from portail.auth.guard import login_required
 from portail.core import formats, settings_rules
@@ -30,6 +30,12 @@ def index():
     current = settings.load(db)
     day_ago = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="seconds")
     quota = budget.snapshot(db)
+    # Providers whose circuit is not closed: their calls are held back for a while.
+    held_back = [
+        (label, state)
+        for provider, label in PROVIDER_LABELS.items()
+        if (state := circuit.state(db, provider)) != circuit.CLOSED
+    ]
     return render_template(
         "admin/dashboard.html",
         current=current,
@@ -39,6 +45,8 @@ def index():
             get_gateway().policy.budget_per_minute, quota["api_limit"]
         ),
         refused_last_day=journal.refused_since(db, day_ago),
+        held_back=held_back,
+        documents_quota=budget.snapshot(db, bucket=BUCKET_DOCUMENTS),
         kind_labels=KIND_LABELS,
         epoch_paris=_epoch_paris,
         token=token_state.token_state(current.token),

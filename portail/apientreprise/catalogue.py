@@ -18,6 +18,14 @@ PROVIDER_DGFIP = "dgfip"
 PROVIDER_URSSAF = "urssaf"
 PROVIDER_API = "api_entreprise"  # the API itself (/privileges)
 PROVIDER_SEARCH = "recherche_entreprises"  # the State's open company search
+# Each provider that has a circuit of its own, as admins read it.
+PROVIDER_LABELS = {
+    PROVIDER_INSEE: "INSEE (répertoire Sirene : pré-remplissage et vérification)",
+    PROVIDER_DJEPVA: "DJEPVA (répertoire des associations)",
+    PROVIDER_DGFIP: "DGFiP (attestation fiscale)",
+    PROVIDER_URSSAF: "Urssaf (attestation de vigilance)",
+    PROVIDER_SEARCH: "Recherche d'entreprises (recherche par nom)",
+}
 
 # Base-URL families: API Entreprise (the saved API URL, the token) or the open company
 # search (its own configured URL, no token, no recipient/context/object parameters).

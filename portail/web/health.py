@@ -21,11 +21,8 @@ from portail.apientreprise.catalogue import (
     BUCKET_DOCUMENTS,
     BUCKET_JSON,
     BUCKET_SEARCH,
-    PROVIDER_DGFIP,
-    PROVIDER_DJEPVA,
     PROVIDER_INSEE,
-    PROVIDER_SEARCH,
-    PROVIDER_URSSAF,
+    PROVIDER_LABELS,
     TOKENLESS_ROUTES,
 )
 from portail.core.netaddr import is_loopback_host
@@ -35,7 +32,7 @@ from portail.web.extensions import get_db
 bp = Blueprint("health", __name__)
 
 # Every provider the portal calls has its own circuit; every family of routes its own quota.
-PROVIDERS = (PROVIDER_INSEE, PROVIDER_DJEPVA, PROVIDER_DGFIP, PROVIDER_URSSAF, PROVIDER_SEARCH)
+PROVIDERS = tuple(PROVIDER_LABELS)
 BUCKETS = (BUCKET_JSON, BUCKET_DOCUMENTS, BUCKET_SEARCH)
 
 

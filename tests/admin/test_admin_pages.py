@@ -7,7 +7,7 @@ import re
 import time
 from decimal import Decimal
 
-from portail.apientreprise import budget
+from portail.apientreprise import budget, circuit
 from portail.core.tokens import mint_token
 from portail.storage import deposits, settings
 from tests.admin_helpers import (
@@ -64,6 +64,22 @@ def test_dashboard_shows_refused_lookups_and_a_suspension_after_a_429(auth, clie
     assert "1 appel dans la dernière minute" in page
     assert "Appels suspendus jusqu'au" in page
     assert 'href="/admin/journal?statut=refuse">3</a>' in page
+
+
+def test_dashboard_names_the_providers_held_back_and_a_documents_suspension(auth, client, db):
+    assert "Fournisseurs de données</dt> <dd>tous répondent normalement" in text(
+        client.get("/admin/")
+    )
+    policy = circuit.CircuitPolicy(threshold=1, cooldown=60)
+    circuit.record_failure(db, "urssaf", policy, now=time.time())
+    circuit.record_failure(db, "insee", policy, now=time.time() - 120)  # its cool-down is over
+    budget.block_until(db, time.time() + 600, bucket="documents")
+    page = text(client.get("/admin/"))
+    assert "Urssaf (attestation de vigilance)</strong>\u202f: appels suspendus" in page
+    assert "INSEE (répertoire Sirene" in page and "un appel d'essai vérifie" in page
+    assert "DGFiP" not in page.split("Fournisseurs de données")[1].split("</dd>")[0]
+    assert "Attestations suspendues jusqu'au" in page
+    assert "tous répondent normalement" not in page
 
 
 def test_dashboard_when_feature_is_off(auth, app, client, db):
