@@ -38,7 +38,7 @@ from portail.auth.guard import current_session, login_required, record_agent_eve
 from portail.core.formats import date_fr
 from portail.core.settings_rules import Settings
 from portail.core.siret import is_valid_siret, normalise
-from portail.core.tokens import NotAJwt, token_info
+from portail.core.tokens import may_open
 from portail.storage import attestations as store
 from portail.storage.deposits import FiledDeposit
 from portail.web.extensions import deposit_or_404, get_db, get_gateway, get_settings
@@ -94,11 +94,7 @@ def missing_scope(settings: Settings, kind: str) -> str | None:
     """A French explanation when the token's scopes cannot open this attestation, else
     None. An unreadable token is left for the API to judge."""
     route = catalogue.route(ROUTES_BY_KIND[kind])
-    try:
-        scopes = set(token_info(settings.token).scopes)
-    except NotAJwt:
-        return None
-    if scopes & route.scopes:
+    if may_open(settings.token, route.scopes):
         return None
     return (
         f"Le jeton d'accès enregistré n'ouvre pas l'{LABELS[kind]} : il lui manque l'un des "

@@ -27,7 +27,7 @@ from portail.core import certified as rules
 from portail.core.settings_rules import Settings
 from portail.core.siret import is_valid_siret, normalise
 from portail.core.tiers import add_association, tiers_from_etablissement
-from portail.core.tokens import NotAJwt, token_info
+from portail.core.tokens import may_open
 from portail.storage import certified as store
 from portail.storage.deposit_search import set_certified_state
 from portail.storage.deposits import FiledDeposit
@@ -94,11 +94,7 @@ def missing_scope(settings: Settings, route_path: str) -> str | None:
 
     An unreadable token is left for the API to judge."""
     route = catalogue.route(route_path)
-    try:
-        scopes = set(token_info(settings.token).scopes)
-    except NotAJwt:
-        return None
-    if scopes & route.scopes:
+    if may_open(settings.token, route.scopes):
         return None
     return (
         f"Le jeton d'accès enregistré n'ouvre pas la donnée « {route.label} » : il lui "
