@@ -165,9 +165,7 @@ def iter_rows(db: sqlite_utils.Database, flt: DepositFilter) -> Iterator[tuple]:
     """Every matching deposit, newest first, as tuples in LIST_COLUMNS order, read straight
     from the connection's cursor (the CSV export: constant memory)."""
     where, params = _where(flt)
-    rows = db.conn.execute(_SELECT + where + " ORDER BY created_at DESC, id DESC", params)
-    while batch := rows.fetchmany(500):
-        yield from batch
+    return paging.iter_all(db, select=_SELECT, order="created_at", where=where, params=params)
 
 
 def set_certified_state(db: sqlite_utils.Database, ref: str, state: str | None) -> bool:

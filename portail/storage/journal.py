@@ -281,9 +281,7 @@ def iter_rows(db: sqlite_utils.Database, flt: JournalFilter) -> Iterator[tuple]:
     """Every row matching the filter, newest first, as tuples in COLUMNS order, read
     straight from the connection's cursor (the CSV export: constant memory)."""
     where, params = _where(flt)
-    rows = db.conn.execute(_SELECT + where + " ORDER BY at DESC, id DESC", params)
-    while batch := rows.fetchmany(500):
-        yield from batch
+    return paging.iter_all(db, select=_SELECT, order="at", where=where, params=params)
 
 
 def paris_time(iso: str | None) -> str:

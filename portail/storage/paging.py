@@ -12,6 +12,7 @@ Counts are capped: counting a million matching rows costs more than showing them
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -139,3 +140,13 @@ def fetch_page(  # noqa: PLR0913 - one query, told in keywords
     if not capped:
         page = min(page, max(1, -(-total // per_page)))
     return Page(rows[:per_page], page, per_page, total, capped, has_previous, has_next)
+
+
+def iter_all(
+    db: sqlite_utils.Database, *, select: str, order: str, where: str, params: list
+) -> Iterator[tuple]:
+    """Every row `where` selects, newest first (`order` DESC, id DESC), as tuples read
+    straight from the connection's cursor in batches: constant memory (the CSV exports)."""
+    rows = db.conn.execute(f"{select}{where} ORDER BY {order} DESC, id DESC", params)
+    while batch := rows.fetchmany(500):
+        yield from batch
