@@ -25,6 +25,7 @@ import sqlite_utils
 
 from portail.core.paris_time import PARIS
 from portail.storage.database import fetch_all, fetch_one, immediate, utcnow
+from portail.storage.durable import fsync_path, write_private
 
 OBTAINED = "obtenue"
 REFUSED = "refusée"
@@ -156,23 +157,14 @@ def write_document(directory: str | Path, content: bytes) -> str:
     folder = _directory(directory)
     name = f"{secrets.token_hex(16)}.pdf"
     temporary = folder / f".{name}.part"
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    write_private(temporary, content)
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.replace(temporary, folder / name)
     except BaseException:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
-    with contextlib.suppress(OSError):  # the rename itself, durable (not on Windows)
-        folder_descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(folder_descriptor)
-        finally:
-            os.close(folder_descriptor)
+    fsync_path(folder)  # the rename itself, durable
     return name
 
 

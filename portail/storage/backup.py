@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from portail.storage import database
+from portail.storage.durable import fsync_path
 
 
 class BackupError(Exception):
@@ -51,15 +52,6 @@ def target_path(requested: str | Path) -> Path:
     return path / default_name() if path.is_dir() else path
 
 
-def _fsync(path: Path, flags: int = os.O_RDONLY) -> None:
-    with contextlib.suppress(OSError):  # a folder cannot be synced on Windows
-        descriptor = os.open(path, flags)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-
-
 def backup(source: str | Path, requested: str | Path) -> BackupResult:
     """Copy the database at `source` to `requested` (a new file, or a folder to put a dated
     file in). BackupError when the target exists or cannot be written."""
@@ -87,7 +79,7 @@ def backup(source: str | Path, requested: str | Path) -> BackupResult:
             deposits = copy.execute("SELECT count(*) FROM deposits").fetchone()[0]
         finally:
             copy.close()
-        _fsync(temporary, os.O_RDWR)
+        fsync_path(temporary, os.O_RDWR)
         os.link(temporary, target)  # never replaces a file that appeared meanwhile
     except FileExistsError:
         raise BackupError(f"Le fichier {target} existe déjà : choisissez un autre nom.") from None
@@ -98,5 +90,5 @@ def backup(source: str | Path, requested: str | Path) -> BackupResult:
         for leftover in (temporary, temporary.with_name(temporary.name + "-journal")):
             with contextlib.suppress(OSError):
                 leftover.unlink()
-    _fsync(target.parent)
+    fsync_path(target.parent)
     return BackupResult(target, target.stat().st_size, pages, deposits)

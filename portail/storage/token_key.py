@@ -31,6 +31,8 @@ from pathlib import Path
 import sqlite_utils
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from portail.storage.durable import fsync_path, write_private
+
 ENV_VAR = "PORTAIL_TOKEN_KEY"
 FILE_NAME = "token_key"
 PREFIX = "fernet:"
@@ -164,22 +166,9 @@ def database_path(db: sqlite_utils.Database) -> str:
 # -- the key file ------------------------------------------------------------------------------
 
 
-def _fsync_folder(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # the rename itself, durable (not on Windows)
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-
-
 def _write_temporary(path: Path, keys: Sequence[bytes]) -> Path:
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.part")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(b"\n".join(keys) + b"\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    write_private(temporary, b"\n".join(keys) + b"\n")
     return temporary
 
 
@@ -193,7 +182,7 @@ def write_keys(path: Path, keys: Sequence[bytes]) -> None:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
-    _fsync_folder(path.parent)
+    fsync_path(path.parent)
 
 
 def _create_once(path: Path) -> None:
@@ -208,7 +197,7 @@ def _create_once(path: Path) -> None:
     finally:
         with contextlib.suppress(OSError):
             temporary.unlink()
-    _fsync_folder(path.parent)
+    fsync_path(path.parent)
 
 
 def read_file(path: Path, *, create: bool = True) -> list[bytes]:
